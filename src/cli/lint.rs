@@ -1,0 +1,132 @@
+//! `orch lint`: check every document and the cross-document rules.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{Error, Outcome, Result};
+use crate::model::views::FieldsView;
+use crate::model::{Kind, Program, templates};
+use crate::report::{self, HumanOptions, Report};
+use crate::rules;
+use crate::util::is_valid_id;
+
+use super::{Global, Workspace};
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Report only on these files (every document is still read)
+    pub paths: Vec<PathBuf>,
+    /// Repair what is safe to repair (file names that disagree with their
+    /// id), then report the rest
+    #[arg(long)]
+    pub fix: bool,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    let ws = Workspace::find(g)?;
+    let mut program = ws.load()?;
+    if args.fix {
+        let fixed = fix(&program)?;
+        for line in &fixed {
+            eprintln!("fixed: {line}");
+        }
+        if !fixed.is_empty() {
+            program = ws.load()?;
+        }
+    }
+    let mut diagnostics = rules::lint(&program);
+    if !args.paths.is_empty() {
+        let wanted: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        diagnostics.retain(|d| {
+            let abs = &program.file(d.file).abs_path;
+            wanted.iter().any(|w| abs.starts_with(w))
+        });
+    }
+    emit(g, &program, &diagnostics, out)?;
+    Ok(outcome(&diagnostics, args.deny_warnings))
+}
+
+pub fn outcome(diagnostics: &[Diagnostic], deny_warnings: bool) -> Outcome {
+    let failing = diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error || deny_warnings);
+    if failing {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
+pub fn emit(
+    g: &Global,
+    program: &Program,
+    diagnostics: &[Diagnostic],
+    out: &mut dyn Write,
+) -> Result<()> {
+    let report = Report {
+        program,
+        diagnostics,
+        files: program.files.len(),
+    };
+    let human = HumanOptions {
+        color: g.color(),
+        quiet: g.quiet,
+        ..HumanOptions::default()
+    };
+    report::emit(g.format, &report, &human, out)?;
+    Ok(())
+}
+
+/// The safe fixes: rename a ticket, card or sheet whose file name disagrees
+/// with its id when the heading agrees with the id. Returns what was done.
+fn fix(program: &Program) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    for doc in &program.docs {
+        let (Some(kind), Some(fm)) = (doc.kind, doc.front()) else {
+            continue;
+        };
+        let key = if kind == Kind::Sheet { "group" } else { "id" };
+        let Some(id) = fm.scalar(key) else { continue };
+        let id = id.value.trim();
+        let Some(expected) = Program::expected_path(kind, id) else {
+            continue;
+        };
+        if !is_valid_id(id) {
+            continue;
+        }
+        let heading = match kind {
+            Kind::Ticket => Some(templates::TICKET_HEADING),
+            Kind::Card => Some(templates::CARD_HEADING),
+            _ => None,
+        };
+        if let Some(h) = heading
+            && let Some(hid) = FieldsView::of(doc, h).heading_id
+            && hid.value != id
+        {
+            continue; // two of three disagree: a human's call
+        }
+        let file = program.file(doc.file);
+        let target = program.dir.join(&expected);
+        if file.abs_path == target || target.exists() {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::rename(&file.abs_path, &target).map_err(|e| Error::io(&file.abs_path, e))?;
+        done.push(format!(
+            "renamed {} to {}",
+            file.path,
+            crate::model::program::display_path(&program.root, &target)
+        ));
+    }
+    Ok(done)
+}

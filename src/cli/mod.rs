@@ -1,0 +1,121 @@
+//! The command line: clap definitions and one file per subcommand. Only
+//! this module imports clap's derive API; commands write to an injected
+//! writer and return an [`Outcome`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Outcome, Result};
+use crate::report::Format;
+
+mod example;
+mod init;
+mod lint;
+mod meta;
+mod views;
+mod workspace;
+
+pub use workspace::Workspace;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orch",
+    version,
+    about = "Lint, dispatch and record an orchestration playbook for parallel coding agents",
+    long_about = "orch keeps a Master Plan, Dispatch Tickets, Execution Cards and an Evidence Ledger as Markdown with YAML front matter under .orchestrator/, and checks them.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The work tree (default: the first folder upwards holding .orchestrator/)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The orchestrator folder itself (default: <root>/.orchestrator)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Print only problems
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour: auto (a terminal, and NO_COLOR unset), always or never
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Global {
+    pub fn color(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every document and the cross-document rules
+    Lint(lint::LintArgs),
+    /// Every task with its status, readiness, owner and group
+    Status,
+    /// The ready queue, in backlog order
+    Next,
+    /// Plan row, ticket, card and ledger rows of one task
+    Show(views::ShowArgs),
+    /// The dependency graph, phases as clusters, status as style
+    Graph(views::GraphArgs),
+    /// Scaffold .orchestrator/ (config, plan, ledger)
+    Init(init::InitArgs),
+    /// Create a ticket or card from the template, filled from the plan's row
+    New(init::NewArgs),
+    /// Print the JSON Schema of a document kind's front matter, or of config
+    Schema(meta::SchemaArgs),
+    /// List the rules, or explain one
+    Rules(meta::RulesArgs),
+}
+
+/// Parse the arguments and run the command.
+pub fn run() -> Result<Outcome> {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let outcome = run_with(cli, &mut out)?;
+    out.flush()?;
+    Ok(outcome)
+}
+
+pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Lint(args) => lint::run(args, g, out),
+        Command::Status => views::status(g, out),
+        Command::Next => views::next(g, out),
+        Command::Show(args) => views::show(args, g, out),
+        Command::Graph(args) => views::graph(args, g, out),
+        Command::Init(args) => init::init(args, g, out),
+        Command::New(args) => init::new(args, g, out),
+        Command::Schema(args) => meta::schema(args, out),
+        Command::Rules(args) => meta::rules(args, g, out),
+    }
+}

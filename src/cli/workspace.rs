@@ -1,0 +1,99 @@
+//! Finding the work tree and the orchestrator folder, and loading the
+//! program from it.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::model::Program;
+
+use super::Global;
+
+/// Where `orch` works: the work tree's top and the orchestrator folder.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, e))
+}
+
+/// The top of the git work tree holding `path`, if any.
+fn git_top(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|p| p.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+impl Workspace {
+    /// Resolve `--root`/`--dir`, or search upwards for `.orchestrator/`.
+    pub fn find(g: &Global) -> Result<Workspace> {
+        if let Some(dir) = &g.dir {
+            let dir = absolute(dir)?;
+            if !dir.is_dir() {
+                return Err(Error::with_help(
+                    format!("{} is not a folder", dir.display()),
+                    "pass the orchestrator folder with --dir, e.g. --dir .orchestrator",
+                ));
+            }
+            let root = match &g.root {
+                Some(r) => absolute(r)?,
+                None => git_top(&dir)
+                    .or_else(|| dir.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| dir.clone()),
+            };
+            return Ok(Workspace { root, dir });
+        }
+        let start = match &g.root {
+            Some(r) => absolute(r)?,
+            None => std::env::current_dir().map_err(|e| Error::io(".", e))?,
+        };
+        let found = if g.root.is_some() {
+            start.join(".orchestrator").is_dir().then(|| start.clone())
+        } else {
+            start
+                .ancestors()
+                .find(|p| p.join(".orchestrator").is_dir())
+                .map(Path::to_path_buf)
+        };
+        let Some(holder) = found else {
+            return Err(Error::with_help(
+                format!(
+                    "no .orchestrator/ folder in {} or any folder above it",
+                    start.display()
+                ),
+                "run `orch init` to create one, or pass --dir PATH",
+            ));
+        };
+        let dir = holder.join(".orchestrator");
+        let root = git_top(&holder).unwrap_or(holder);
+        Ok(Workspace { root, dir })
+    }
+
+    /// Where `orch init` writes: `--dir`, or `.orchestrator/` at `--root`,
+    /// the git work tree's top, or the current folder.
+    pub fn for_init(g: &Global) -> Result<Workspace> {
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        let root = match &g.root {
+            Some(r) => absolute(r)?,
+            None => git_top(&cwd).unwrap_or(cwd),
+        };
+        let dir = match &g.dir {
+            Some(d) => absolute(d)?,
+            None => root.join(".orchestrator"),
+        };
+        Ok(Workspace { root, dir })
+    }
+
+    pub fn load(&self) -> Result<Program> {
+        let program = Program::load(&self.root, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        if program.docs.is_empty() && program.unreadable.is_empty() {
+            return Err(Error::with_help(
+                format!("{} holds no documents", self.dir.display()),
+                "run `orch init` to scaffold a plan and a ledger",
+            ));
+        }
+        Ok(program)
+    }
+}

@@ -1,0 +1,323 @@
+//! `config.yaml`: every key optional, unknown keys rejected, per-code
+//! severity. The Rust types are the source of `schema/config.json`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use crate::source::Span;
+
+pub const DEFAULT_SKILLS: &[&str] = &[
+    "development-implementer",
+    "qa-test-engineer",
+    "technical-writer",
+    "debug-troubleshooter",
+    "requirements-analyst",
+    "solution-architect",
+    "release-devops",
+];
+
+pub const DEFAULT_COMMAND: &[&str] = &[
+    "codex",
+    "exec",
+    "--json",
+    "--cd",
+    "{repo}",
+    "--output-last-message",
+    "{last_message}",
+    "{prompt}",
+];
+
+/// The orchestrator's configuration (`.orchestrator/config.yaml`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Owner skills tasks may name.
+    pub skills: Vec<String>,
+    /// How `orch dispatch` runs an agent.
+    pub agent: AgentConfig,
+    /// Documentation alignment settings (`orch align-docs`).
+    pub align: AlignConfig,
+    /// Severity per rule code: `error`, `warning` or `off`.
+    #[schemars(with = "BTreeMap<String, Level>")]
+    pub rules: BTreeMap<SpannedKey, Level>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            skills: DEFAULT_SKILLS.iter().map(|s| s.to_string()).collect(),
+            agent: AgentConfig::default(),
+            align: AlignConfig::default(),
+            rules: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The configured level for a rule code, if any.
+    pub fn level(&self, code: &str) -> Option<Level> {
+        self.rules
+            .iter()
+            .find(|(k, _)| k.value == code)
+            .map(|(_, l)| *l)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+/// A map key that remembers where it was written (for "unknown rule code").
+#[derive(Clone, Debug)]
+pub struct SpannedKey {
+    pub value: String,
+    pub span: Span,
+}
+
+impl PartialEq for SpannedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl Eq for SpannedKey {}
+impl PartialOrd for SpannedKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for SpannedKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpannedKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = serde_saphyr::Spanned::<String>::deserialize(d)?;
+        let sp = s.referenced.span();
+        let start = sp.byte_offset().unwrap_or(0) as usize;
+        let len = sp.byte_len().unwrap_or(0) as usize;
+        Ok(SpannedKey {
+            value: s.value,
+            span: Span::new(start, start + len),
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// The agent's argv. Placeholders: `{repo}`, `{task}`, `{skill}`,
+    /// `{prompt}`, `{card}`, `{last_message}`.
+    pub command: Vec<String>,
+    /// How to judge a run: `codex` (JSONL events) or `generic` (exit code
+    /// and evidence patterns). Default: `codex` when the program is `codex`.
+    pub adapter: Option<Adapter>,
+    /// Kill an agent that runs longer than this (`90s`, `30m`, `2h`).
+    pub timeout: Option<DurationText>,
+    /// Kill an agent that prints nothing for this long.
+    pub idle_timeout: Option<DurationText>,
+    /// Agents run at once.
+    pub jobs: Option<u32>,
+    /// Regular expressions; matching log lines are evidence.
+    pub evidence: Vec<String>,
+    /// The prompt template; `{skill}`, `{task}`, `{goal}`, `{criteria}`.
+    pub prompt: Option<String>,
+}
+
+impl Default for AgentConfig {
+    fn default() -> AgentConfig {
+        AgentConfig {
+            command: DEFAULT_COMMAND.iter().map(|s| s.to_string()).collect(),
+            adapter: None,
+            timeout: None,
+            idle_timeout: None,
+            jobs: None,
+            evidence: Vec::new(),
+            prompt: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Adapter {
+    Codex,
+    Generic,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlignConfig {
+    /// Globs of product docs whose links and snippets are checked.
+    pub product_docs: Vec<String>,
+    /// Governing documents and the paths each protects.
+    pub governing: Vec<Governing>,
+    /// Code paths whose changes must come with changes to their docs.
+    pub couple: Vec<Couple>,
+    /// Paths whose changes alter deployment behaviour.
+    pub deployment_paths: Vec<String>,
+    /// Release notes file.
+    pub release_notes: String,
+    /// Rollback notes file.
+    pub rollback_notes: Option<String>,
+}
+
+impl Default for AlignConfig {
+    fn default() -> AlignConfig {
+        AlignConfig {
+            product_docs: vec!["README.md".into(), "docs/**".into()],
+            governing: Vec::new(),
+            couple: Vec::new(),
+            deployment_paths: Vec::new(),
+            release_notes: "CHANGELOG.md".into(),
+            rollback_notes: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Governing {
+    pub doc: String,
+    pub paths: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Couple {
+    pub code: Vec<String>,
+    pub docs: Vec<String>,
+}
+
+/// A duration written `90s`, `30m` or `2h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "String")]
+pub struct DurationText(pub Duration);
+
+impl DurationText {
+    pub fn parse(text: &str) -> Result<DurationText, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration; write it as `90s`, `30m` or `2h`"))?;
+        let secs = match unit {
+            "s" => Some(n),
+            "m" => n.checked_mul(60),
+            "h" => n.checked_mul(3600),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{text}` is not a duration; write it as `90s`, `30m` or `2h`"))?;
+        Ok(DurationText(Duration::from_secs(secs)))
+    }
+}
+
+impl fmt::Display for DurationText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.as_secs();
+        if s.is_multiple_of(3600) && s > 0 {
+            write!(f, "{}h", s / 3600)
+        } else if s.is_multiple_of(60) && s > 0 {
+            write!(f, "{}m", s / 60)
+        } else {
+            write!(f, "{s}s")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DurationText::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A config problem: message and span in `config.yaml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// Parse `config.yaml`. An empty file is the default config.
+pub fn parse(text: &str) -> Result<Config, ConfigError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let base = text.len() - body.len();
+    if body
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(Config::default());
+    }
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_with_options::<Config>(body, options).map_err(|e| {
+        let span = e
+            .location()
+            .and_then(|l| {
+                let s = l.span();
+                let o = s.byte_offset()? as usize;
+                Some(Span::new(o, o + s.byte_len()? as usize))
+            })
+            .unwrap_or_default();
+        let message = e.to_string();
+        let message = message.lines().next().unwrap_or("invalid config").trim();
+        let message = match message.rfind(" at line ") {
+            Some(i) if i > 0 => &message[..i],
+            _ => message,
+        };
+        ConfigError {
+            message: message.to_string(),
+            span: span.shift(base),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = parse("").expect("empty is default");
+        assert_eq!(c.skills.len(), 7);
+        let c = parse("rules:\n  field-unknown: off\nagent:\n  timeout: 30m\n").expect("parses");
+        assert_eq!(c.level("field-unknown"), Some(Level::Off));
+        assert_eq!(
+            c.agent.timeout,
+            Some(DurationText(Duration::from_secs(1800)))
+        );
+        assert_eq!(c.skills.len(), 7);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_durations_point_at_the_text() {
+        let src = "skils: [a]\n";
+        let e = parse(src).expect_err("unknown key");
+        assert!(e.message.contains("skils"), "{}", e.message);
+        let src = "agent:\n  timeout: soon\n";
+        let e = parse(src).expect_err("bad duration");
+        assert!(e.message.contains("90s"), "{}", e.message);
+        assert!(e.span.start >= 7, "{:?}", e.span);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(DurationText::parse("90s").map(|d| d.0.as_secs()), Ok(90));
+        assert_eq!(
+            DurationText::parse("2h").map(|d| d.to_string()),
+            Ok("2h".into())
+        );
+        assert!(DurationText::parse("5").is_err());
+        assert!(DurationText::parse("99999999999999999999h").is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! `orch`: lint, dispatch and record an orchestration playbook for parallel
+//! coding agents, kept as Markdown with YAML front matter under
+//! `.orchestrator/`.
+//!
+//! Module map: `source` (files and spans), `parse` (front matter, YAML,
+//! Markdown), `model` (typed documents and the program), `config`, `rules`
+//! (the rule trait, registry and rule families), `diagnostic` (plain data),
+//! `report` (emitters: human, json), `cli` (clap and the subcommands),
+//! `error` (operational failures and exit codes).
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod fsx;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod scope;
+pub mod source;
+pub mod util;

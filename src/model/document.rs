@@ -1,0 +1,263 @@
+//! One parsed document: its front matter, its body, and the facts its kind
+//! owns (DESIGN 2), every fact with the span of its source text.
+
+use crate::parse::frontmatter::{self, Split};
+use crate::parse::markdown::{self, Block, BlockKind, Body, Item, Table};
+use crate::parse::yaml::{self, Node, Value, YamlError};
+use crate::source::{FileId, Span, Spanned};
+
+use super::status::Kind;
+use super::templates;
+
+/// What was found where front matter should be.
+#[derive(Clone, Debug)]
+pub enum Front {
+    /// The file does not start with `---`.
+    Missing,
+    /// `---` opens front matter that never closes; the span is the opener.
+    Unclosed(Span),
+    /// The YAML does not parse.
+    Invalid(YamlError),
+    /// The YAML parses but is not a mapping.
+    NotAMap(Span),
+    Map(FrontMatter),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FrontMatter {
+    /// Key, value, in file order.
+    pub entries: Vec<(Spanned<String>, Node)>,
+    /// The YAML text between the delimiters.
+    pub span: Span,
+    /// Keys that are not strings (`1: x`, `[a]: b`).
+    pub odd_keys: Vec<Span>,
+}
+
+impl FrontMatter {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+
+    pub fn key(&self, key: &str) -> Option<&Spanned<String>> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(k, _)| k)
+    }
+
+    /// A scalar value as text with its span. Strings, numbers and booleans
+    /// are scalars; a list or mapping is not.
+    pub fn scalar(&self, key: &str) -> Option<Spanned<String>> {
+        let node = self.get(key)?;
+        node.value.as_scalar().map(|s| Spanned::new(s, node.span))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub file: FileId,
+    pub front: Front,
+    pub body: Body,
+    /// `kind:` as written, with its span, when it is a scalar.
+    pub kind_text: Option<Spanned<String>>,
+    pub kind: Option<Kind>,
+    /// Where the body starts in the file.
+    pub body_start: usize,
+}
+
+impl Document {
+    pub fn parse(file: FileId, text: &str) -> Document {
+        let (front, body_start) = match frontmatter::split(text) {
+            Split::Missing { body_start } => (Front::Missing, body_start),
+            Split::Unclosed { open } => (Front::Unclosed(open), text.len()),
+            Split::Found {
+                yaml, body_start, ..
+            } => (parse_front(&text[yaml.start..yaml.end], yaml), body_start),
+        };
+        let body = if body_start < text.len() {
+            markdown::parse(&text[body_start..], body_start)
+        } else {
+            Body::default()
+        };
+        let kind_text = match &front {
+            Front::Map(fm) => fm.scalar("kind"),
+            _ => None,
+        };
+        let kind = kind_text.as_ref().and_then(|k| Kind::parse(k.value.trim()));
+        Document {
+            file,
+            front,
+            body,
+            kind_text,
+            kind,
+            body_start,
+        }
+    }
+
+    pub fn front(&self) -> Option<&FrontMatter> {
+        match &self.front {
+            Front::Map(fm) => Some(fm),
+            _ => None,
+        }
+    }
+
+    /// The front matter's `id`, as text.
+    pub fn id(&self) -> Option<Spanned<String>> {
+        self.front()?.scalar("id")
+    }
+
+    /// The span to blame for a document-level fact (missing section): the
+    /// front matter when there is one, else the start of the file.
+    pub fn anchor(&self) -> Span {
+        match &self.front {
+            Front::Map(fm) => fm.span,
+            _ => Span::empty(0),
+        }
+    }
+
+    /// Sections: each heading with the blocks up to the next heading.
+    pub fn sections(&self) -> Vec<Section<'_>> {
+        let blocks = &self.body.blocks;
+        let mut out = Vec::new();
+        for (i, b) in blocks.iter().enumerate() {
+            if let BlockKind::Heading { level, text } = &b.kind {
+                let end = blocks[i + 1..]
+                    .iter()
+                    .position(|b| matches!(b.kind, BlockKind::Heading { .. }))
+                    .map_or(blocks.len(), |p| i + 1 + p);
+                out.push(Section {
+                    level: *level,
+                    heading: text,
+                    span: b.span,
+                    blocks: &blocks[i + 1..end],
+                });
+            }
+        }
+        out
+    }
+
+    /// The first section whose heading matches `pred`.
+    pub fn section(&self, pred: impl Fn(&str) -> bool) -> Option<Section<'_>> {
+        self.sections()
+            .into_iter()
+            .find(|s| pred(s.heading.value.as_str()))
+    }
+
+    /// The section titled `<prefix>: <ID>` (e.g. `Dispatch Ticket: P1-UI-01`),
+    /// with the ID and its span.
+    pub fn titled(&self, prefix: &str) -> Option<(Section<'_>, Option<Spanned<String>>)> {
+        let section = self.section(|h| heading_prefix(h, prefix).is_some())?;
+        let id = heading_prefix(&section.heading.value, prefix).map(|rest| rest.to_string());
+        let id = id.and_then(|id| {
+            let raw_start = section.heading.span.start;
+            // The ID is the heading's tail; find it in the heading's own text.
+            let heading_len = section.heading.span.len();
+            let off = section.heading.value.rfind(&id)?;
+            let start = raw_start + off;
+            (off + id.len() <= heading_len || heading_len == 0)
+                .then(|| Spanned::new(id.clone(), Span::new(start, start + id.len())))
+        });
+        Some((section, id))
+    }
+}
+
+/// `Prefix: rest` (prefix matched case-insensitively) → the trimmed rest.
+pub fn heading_prefix<'h>(heading: &'h str, prefix: &str) -> Option<&'h str> {
+    let (head, rest) = heading.split_once(':')?;
+    head.trim()
+        .eq_ignore_ascii_case(prefix)
+        .then(|| rest.trim())
+}
+
+fn parse_front(yaml_text: &str, yaml_span: Span) -> Front {
+    match yaml::parse(yaml_text, yaml_span.start) {
+        Err(e) => Front::Invalid(e),
+        Ok(Node {
+            value: Value::Map(entries),
+            ..
+        }) => {
+            let mut fm = FrontMatter {
+                span: yaml_span,
+                ..FrontMatter::default()
+            };
+            for (k, v) in entries {
+                match k.value {
+                    Value::String(s) => fm.entries.push((Spanned::new(s, k.span), v)),
+                    _ => fm.odd_keys.push(k.span),
+                }
+            }
+            Front::Map(fm)
+        }
+        Ok(node) => Front::NotAMap(node.span),
+    }
+}
+
+/// A heading and the blocks under it (up to the next heading of any level).
+#[derive(Clone, Copy, Debug)]
+pub struct Section<'d> {
+    pub level: u8,
+    pub heading: &'d Spanned<String>,
+    /// The heading line.
+    pub span: Span,
+    pub blocks: &'d [Block],
+}
+
+impl<'d> Section<'d> {
+    /// The top-level list items of the section, all lists joined.
+    pub fn items(&self) -> impl Iterator<Item = &'d Item> {
+        self.blocks.iter().flat_map(|b| match &b.kind {
+            BlockKind::List(items) => items.as_slice(),
+            _ => &[],
+        })
+    }
+
+    pub fn item(&self, label: &str) -> Option<&'d Item> {
+        self.items().find(|i| {
+            i.label
+                .as_ref()
+                .is_some_and(|l| l.value.trim().eq_ignore_ascii_case(label))
+        })
+    }
+
+    pub fn table(&self) -> Option<&'d Table> {
+        self.blocks.iter().find_map(|b| match &b.kind {
+            BlockKind::Table(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+/// A table's columns found by header name.
+#[derive(Clone, Debug)]
+pub struct Columns {
+    /// For each expected column, its index in the table.
+    pub index: Vec<Option<usize>>,
+}
+
+impl Columns {
+    pub fn find(table: &Table, expected: &[&str]) -> Columns {
+        let index = expected
+            .iter()
+            .map(|name| {
+                table
+                    .header
+                    .cells
+                    .iter()
+                    .position(|c| templates::same_label(&c.text, name))
+            })
+            .collect();
+        Columns { index }
+    }
+
+    pub fn missing<'e>(&self, expected: &[&'e str]) -> Vec<&'e str> {
+        expected
+            .iter()
+            .zip(&self.index)
+            .filter(|(_, i)| i.is_none())
+            .map(|(n, _)| *n)
+            .collect()
+    }
+}

@@ -1,0 +1,468 @@
+//! A whole program: every document under the orchestrator folder, the
+//! config, and the task index derived from them (the plan's backlog joined
+//! with tickets, cards and ledger rows).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config, ConfigError};
+use crate::parse::markdown::Cell;
+use crate::source::{FileId, SourceFile, Span, Spanned};
+
+use super::document::Document;
+use super::status::{Kind, Outcome, TaskStatus};
+use super::templates;
+use super::views::{FieldsView, LedgerView, PlanView, card_scope};
+
+/// Documents larger than this are not parsed (`file-invalid`).
+pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file that could not be read as a document, and why.
+#[derive(Clone, Debug)]
+pub struct Unreadable {
+    pub file: FileId,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Program {
+    /// The work tree's top; display paths are relative to it.
+    pub root: PathBuf,
+    /// The orchestrator folder.
+    pub dir: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub docs: Vec<Document>,
+    pub unreadable: Vec<Unreadable>,
+    pub config: Config,
+    pub config_file: Option<FileId>,
+    pub config_error: Option<ConfigError>,
+}
+
+/// An input file: its display path, its location on disk and its bytes (or
+/// why it has none).
+pub struct Input {
+    pub path: String,
+    pub abs_path: PathBuf,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+impl Program {
+    /// Load every `*.md` under `dir` and its `config.yaml`.
+    pub fn load(root: &Path, dir: &Path) -> std::io::Result<Program> {
+        let mut inputs = Vec::new();
+        let mut config = None;
+        let walker = walkdir::WalkDir::new(dir)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() != 1 || !matches!(e.file_name().to_str(), Some("logs" | "runs"))
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.to_path_buf());
+                    if e.depth() == 0 {
+                        return Err(std::io::Error::other(e.to_string()));
+                    }
+                    inputs.push(Input {
+                        path: display_path(root, &path),
+                        abs_path: path,
+                        bytes: Err(e.to_string()),
+                    });
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy();
+            if entry.depth() == 1 && name == "config.yaml" {
+                config = Some(read_input(root, path, &entry));
+                continue;
+            }
+            if !name.ends_with(".md") || entry.depth() == 0 {
+                continue;
+            }
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            inputs.push(read_input(root, path, &entry));
+        }
+        Ok(Program::from_inputs(root, dir, inputs, config))
+    }
+
+    /// Build a program from files already in memory (tests, staged blobs).
+    pub fn from_inputs(
+        root: &Path,
+        dir: &Path,
+        inputs: Vec<Input>,
+        config: Option<Input>,
+    ) -> Program {
+        let mut program = Program {
+            root: root.to_path_buf(),
+            dir: dir.to_path_buf(),
+            ..Program::default()
+        };
+        if let Some(input) = config {
+            let id = FileId(program.files.len() as u32);
+            match decode(input.bytes) {
+                Ok(text) => {
+                    match config::parse(&text) {
+                        Ok(c) => program.config = c,
+                        Err(e) => program.config_error = Some(e),
+                    }
+                    program
+                        .files
+                        .push(SourceFile::new(input.path, input.abs_path, text));
+                }
+                Err(reason) => {
+                    program
+                        .files
+                        .push(SourceFile::new(input.path, input.abs_path, ""));
+                    program.unreadable.push(Unreadable { file: id, reason });
+                }
+            }
+            program.config_file = Some(id);
+        }
+        for input in inputs {
+            let id = FileId(program.files.len() as u32);
+            match decode(input.bytes) {
+                Ok(text) => {
+                    program.docs.push(Document::parse(id, &text));
+                    program
+                        .files
+                        .push(SourceFile::new(input.path, input.abs_path, text));
+                }
+                Err(reason) => {
+                    program
+                        .files
+                        .push(SourceFile::new(input.path, input.abs_path, ""));
+                    program.unreadable.push(Unreadable { file: id, reason });
+                }
+            }
+        }
+        program
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// Documents of one kind, in path order.
+    pub fn docs_of(&self, kind: Kind) -> impl Iterator<Item = &Document> {
+        self.docs.iter().filter(move |d| d.kind == Some(kind))
+    }
+
+    /// The Master Plan (the first, if there are several).
+    pub fn plan(&self) -> Option<&Document> {
+        self.docs_of(Kind::Plan).next()
+    }
+
+    pub fn ledger(&self) -> Option<&Document> {
+        self.docs_of(Kind::Ledger).next()
+    }
+
+    /// The file name a document of this kind and ID should have.
+    pub fn expected_path(kind: Kind, id: &str) -> Option<String> {
+        match kind {
+            Kind::Ticket => Some(format!("tickets/{id}.md")),
+            Kind::Card => Some(format!("cards/{id}.md")),
+            Kind::Sheet => Some(format!("sheets/{id}.md")),
+            _ => None,
+        }
+    }
+}
+
+fn read_input(root: &Path, path: &Path, entry: &walkdir::DirEntry) -> Input {
+    let display = display_path(root, path);
+    let bytes = if entry.path_is_symlink() {
+        Err("is a symbolic link; orch reads only regular files".to_string())
+    } else {
+        match entry.metadata() {
+            Ok(md) if md.len() > MAX_DOCUMENT_BYTES => Err(format!(
+                "is {} bytes, over the {} MiB limit for a document",
+                md.len(),
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
+            )),
+            Ok(_) => std::fs::read(path).map_err(|e| format!("cannot be read: {e}")),
+            Err(e) => Err(format!("cannot be read: {e}")),
+        }
+    };
+    Input {
+        path: display,
+        abs_path: path.to_path_buf(),
+        bytes,
+    }
+}
+
+/// Bytes to text: UTF-8 without NUL bytes.
+fn decode(bytes: Result<Vec<u8>, String>) -> Result<String, String> {
+    let bytes = bytes?;
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!("is binary (a NUL byte at offset {i})"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    s.join("/")
+}
+
+/// Where a fact was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// One row of the Evidence Ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub file: FileId,
+    pub row: Span,
+    pub task: Spanned<String>,
+    pub skill: Option<Spanned<String>>,
+    pub evidence: Option<Spanned<String>>,
+    pub result_text: Option<Spanned<String>>,
+    pub result: Option<Outcome>,
+    pub next: Option<Spanned<String>>,
+}
+
+/// One row of Unverified Items.
+#[derive(Clone, Debug)]
+pub struct UnverifiedRow {
+    pub file: FileId,
+    pub row: Span,
+    pub item: Spanned<String>,
+    pub risk: Spanned<String>,
+    pub owner: Spanned<String>,
+}
+
+/// A task: a backlog row joined with its ticket, card and ledger rows.
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: String,
+    /// The Branch ID cell.
+    pub at: At,
+    pub objective: Option<Spanned<String>>,
+    pub skill: Option<Spanned<String>>,
+    pub deps: Vec<Spanned<String>>,
+    pub done_criteria: Option<Spanned<String>>,
+    /// Index into `Program::docs`.
+    pub ticket: Option<usize>,
+    pub card: Option<usize>,
+    pub status: TaskStatus,
+    /// Where the status is written (the ticket's `status:` value).
+    pub status_at: Option<At>,
+    pub group: Option<Spanned<String>>,
+    /// Indexes into `Index::ledger`, in table order.
+    pub rows: Vec<usize>,
+}
+
+/// The program's tasks and ledger, derived once per run.
+#[derive(Debug, Default)]
+pub struct Index {
+    pub tasks: Vec<Task>,
+    by_id: HashMap<String, usize>,
+    pub ledger: Vec<LedgerRow>,
+    pub unverified: Vec<UnverifiedRow>,
+    /// Phase IDs (`P1`) declared in the Phase Tree.
+    pub phases: Vec<Spanned<String>>,
+}
+
+fn cell_text(cell: Option<&Cell>) -> Option<Spanned<String>> {
+    cell.map(|c| Spanned::new(c.text.clone(), c.span))
+}
+
+impl Index {
+    pub fn build(program: &Program) -> Index {
+        let mut index = Index::default();
+        if let Some(plan) = program.plan() {
+            let view = PlanView::of(plan);
+            index.phases = view.phases.iter().map(|p| p.id.clone()).collect();
+            if let Some(backlog) = &view.backlog {
+                for row in &backlog.table.rows {
+                    let Some(id_cell) = backlog.cell(row, 0) else {
+                        continue;
+                    };
+                    let id = id_cell.text.trim().trim_matches('`').to_string();
+                    if id.is_empty() || index.by_id.contains_key(&id) {
+                        continue;
+                    }
+                    let deps = backlog
+                        .cell(row, 3)
+                        .map(|c| {
+                            if c.code.is_empty() && templates::is_none_marker(&c.text) {
+                                Vec::new()
+                            } else {
+                                c.entries()
+                            }
+                        })
+                        .unwrap_or_default();
+                    index.by_id.insert(id.clone(), index.tasks.len());
+                    index.tasks.push(Task {
+                        id,
+                        at: At {
+                            file: plan.file,
+                            span: id_cell.span,
+                        },
+                        objective: cell_text(backlog.cell(row, 1)),
+                        skill: cell_text(backlog.cell(row, 2)),
+                        deps,
+                        done_criteria: cell_text(backlog.cell(row, 4)),
+                        ticket: None,
+                        card: None,
+                        status: TaskStatus::Todo,
+                        status_at: None,
+                        group: None,
+                        rows: Vec::new(),
+                    });
+                }
+            }
+        }
+        for (di, doc) in program.docs.iter().enumerate() {
+            let Some(kind) = doc.kind else { continue };
+            let Some(id) = doc.id() else { continue };
+            let Some(&ti) = index.by_id.get(id.value.trim()) else {
+                continue;
+            };
+            let task = &mut index.tasks[ti];
+            match kind {
+                Kind::Ticket if task.ticket.is_none() => {
+                    task.ticket = Some(di);
+                    if let Some(fm) = doc.front()
+                        && let Some(s) = fm.scalar("status")
+                    {
+                        if let Some(status) = TaskStatus::parse(s.value.trim()) {
+                            task.status = status;
+                        }
+                        task.status_at = Some(At {
+                            file: doc.file,
+                            span: s.span,
+                        });
+                    }
+                }
+                Kind::Card if task.card.is_none() => {
+                    task.card = Some(di);
+                    task.group = doc.front().and_then(|fm| fm.scalar("group"));
+                }
+                _ => {}
+            }
+        }
+        if let Some(ledger) = program.ledger() {
+            let view = LedgerView::of(ledger);
+            if let Some(rows) = &view.rows {
+                for row in &rows.table.rows {
+                    let Some(task) = cell_text(rows.cell(row, 0)) else {
+                        continue;
+                    };
+                    let task =
+                        Spanned::new(task.value.trim_matches('`').trim().to_string(), task.span);
+                    let result_text = cell_text(rows.cell(row, 3));
+                    let result = result_text
+                        .as_ref()
+                        .and_then(|r| Outcome::parse_cell(&r.value));
+                    let i = index.ledger.len();
+                    if let Some(&ti) = index.by_id.get(&task.value) {
+                        index.tasks[ti].rows.push(i);
+                    }
+                    index.ledger.push(LedgerRow {
+                        file: ledger.file,
+                        row: row.span,
+                        task,
+                        skill: cell_text(rows.cell(row, 1)),
+                        evidence: cell_text(rows.cell(row, 2)),
+                        result_text,
+                        result,
+                        next: cell_text(rows.cell(row, 4)),
+                    });
+                }
+            }
+            if let Some(table) = &view.unverified {
+                for row in &table.table.rows {
+                    let get = |col| {
+                        cell_text(table.cell(row, col)).unwrap_or_else(|| {
+                            Spanned::new(String::new(), Span::empty(row.span.end))
+                        })
+                    };
+                    index.unverified.push(UnverifiedRow {
+                        file: ledger.file,
+                        row: row.span,
+                        item: get(0),
+                        risk: get(1),
+                        owner: get(2),
+                    });
+                }
+            }
+        }
+        index
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.by_id.get(id).map(|&i| &self.tasks[i])
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The task's latest ledger row.
+    pub fn last_row(&self, task: &Task) -> Option<&LedgerRow> {
+        task.rows.last().map(|&i| &self.ledger[i])
+    }
+
+    /// Children of a split task: `<ID>.1`, `<ID>.2`, ...
+    pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks.iter().filter(move |t| {
+            t.id.strip_prefix(id)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+
+    /// A dependency is satisfied when it is done, or split with every child
+    /// done.
+    pub fn satisfied(&self, id: &str) -> bool {
+        match self.task(id) {
+            Some(t) if t.status == TaskStatus::Done => true,
+            Some(t) if t.status == TaskStatus::Split => {
+                let mut children = self.children(id).peekable();
+                children.peek().is_some() && children.all(|c| c.status == TaskStatus::Done)
+            }
+            _ => false,
+        }
+    }
+
+    /// The unsatisfied dependencies of a task.
+    pub fn waiting_on<'a>(&'a self, task: &'a Task) -> Vec<&'a Spanned<String>> {
+        task.deps
+            .iter()
+            .filter(|d| !self.satisfied(&d.value))
+            .collect()
+    }
+
+    /// Ready: `todo` with every dependency satisfied.
+    pub fn is_ready(&self, task: &Task) -> bool {
+        task.status == TaskStatus::Todo && self.waiting_on(task).is_empty()
+    }
+}
+
+/// The card's scope text, for the tasks that have a card.
+pub fn scope_of(program: &Program, task: &Task) -> Option<super::views::ScopeText> {
+    let doc = &program.docs[task.card?];
+    card_scope(&FieldsView::of(doc, templates::CARD_HEADING))
+}

@@ -1,0 +1,170 @@
+//! The human format: miette's graphical report per diagnostic, then a
+//! one-line summary. Colour only when asked (the CLI decides from the
+//! terminal, `--color` and `NO_COLOR`).
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{SourceFile, Span};
+
+use super::{Report, plural};
+
+#[derive(Clone, Debug)]
+pub struct HumanOptions {
+    pub color: bool,
+    pub width: usize,
+    pub quiet: bool,
+}
+
+impl Default for HumanOptions {
+    fn default() -> HumanOptions {
+        HumanOptions {
+            color: false,
+            width: 100,
+            quiet: false,
+        }
+    }
+}
+
+/// A diagnostic in the shape miette renders.
+struct Shown {
+    message: String,
+    code: &'static str,
+    severity: Severity,
+    help: Option<String>,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Shown>,
+}
+
+impl fmt::Debug for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl std::error::Error for Shown {}
+
+impl miette::Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(self.code) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+fn source_span(file: &SourceFile, span: Span) -> SourceSpan {
+    let s = file.clamp(span);
+    SourceSpan::new(s.start.into(), s.len())
+}
+
+fn named(file: &SourceFile) -> NamedSource<Arc<str>> {
+    NamedSource::new(&file.path, file.text.clone())
+}
+
+fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
+    let program = report.program;
+    let file = program.file(d.file);
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(d.label.clone().unwrap_or_else(|| d.message.clone())),
+        source_span(file, d.span),
+    )];
+    let mut related = Vec::new();
+    for r in &d.related {
+        let rf = program.file(r.file);
+        if r.file == d.file {
+            labels.push(LabeledSpan::new_with_span(
+                Some(r.message.clone()),
+                source_span(rf, r.span),
+            ));
+        } else {
+            related.push(Shown {
+                message: r.message.clone(),
+                code: "",
+                severity: Severity::Warning,
+                help: None,
+                source: named(rf),
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some(r.message.clone()),
+                    source_span(rf, r.span),
+                )],
+                related: Vec::new(),
+            });
+        }
+    }
+    Shown {
+        message: d.message.clone(),
+        code: d.code,
+        severity: d.severity,
+        help: d.help.clone(),
+        source: named(file),
+        labels,
+        related,
+    }
+}
+
+pub fn emit(report: &Report<'_>, options: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false);
+    for d in report.diagnostics {
+        let mut text = String::new();
+        if handler.render_report(&mut text, &shown(report, d)).is_err() {
+            text = format!("{}: {} [{}]\n", report.path(d), d.message, d.code);
+        }
+        out.write_all(text.as_bytes())?;
+        writeln!(out)?;
+    }
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    let files = plural(report.files, "file");
+    if errors + warnings == 0 {
+        if !options.quiet {
+            writeln!(out, "✓ {files} checked: no problems")?;
+        }
+    } else {
+        writeln!(
+            out,
+            "✗ {} and {} in {files}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! The rule engine: the [`Rule`] trait, the one registry [`RULES`], and
+//! [`lint`], which runs every rule, applies the config's severities and the
+//! documents' suppression comments, and sorts the result.
+//!
+//! Rules are pure functions from a [`Context`] to diagnostics. One file per
+//! rule family; each rule carries its docs (what, why, example), printed by
+//! `orch rules CODE`.
+
+use std::collections::HashSet;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Index, Program};
+
+mod deps;
+pub mod ids;
+
+mod ledger;
+mod skills;
+mod status;
+mod structure;
+pub mod suppression;
+
+/// What a rule is: its code, default severity, one-line summary and docs.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Markdown: `## What it does`, `## Why it matters`, `## Example`.
+    pub docs: &'static str,
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>);
+}
+
+/// Declare a rule: a unit struct, its metadata and the function that checks.
+macro_rules! rule {
+    ($name:ident, $code:literal, $severity:ident, $summary:literal, $docs:expr, $check:path) => {
+        pub struct $name;
+
+        impl $crate::rules::Rule for $name {
+            fn meta(&self) -> &'static $crate::rules::RuleMeta {
+                static META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                    code: $code,
+                    severity: $crate::diagnostic::Severity::$severity,
+                    summary: $summary,
+                    docs: $docs,
+                };
+                &META
+            }
+
+            fn check(
+                &self,
+                cx: &$crate::rules::Context<'_>,
+                out: &mut Vec<$crate::diagnostic::Diagnostic>,
+            ) {
+                $check(cx, out)
+            }
+        }
+    };
+}
+pub(crate) use rule;
+
+/// Every rule, in the order `orch rules` lists them.
+pub static RULES: &[&dyn Rule] = &[
+    &structure::FileInvalid,
+    &structure::ConfigInvalid,
+    &structure::FrontmatterMissing,
+    &structure::FrontmatterInvalid,
+    &structure::KindUnknown,
+    &structure::DocumentMissing,
+    &structure::DocumentDuplicate,
+    &structure::FieldMissing,
+    &structure::FieldEmpty,
+    &structure::FieldUnknown,
+    &structure::SectionMissing,
+    &structure::TableMalformed,
+    &ids::IdInvalid,
+    &ids::IdDuplicate,
+    &ids::IdMismatch,
+    &ids::TaskUnknown,
+    &ids::PhaseUnknown,
+    &deps::DepUnknown,
+    &deps::DepCycle,
+    &skills::SkillUnknown,
+    &skills::SkillMismatch,
+    &status::StatusInvalid,
+    &status::StatusLedgerMismatch,
+    &status::StatusDepNotDone,
+    &ledger::UnverifiedIncomplete,
+    &suppression::SuppressionUnused,
+];
+
+/// The rule with this code.
+pub fn find(code: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().code == code)
+}
+
+/// Everything a rule may look at.
+pub struct Context<'p> {
+    pub program: &'p Program,
+    pub index: Index,
+    pub skills: HashSet<&'p str>,
+}
+
+impl<'p> Context<'p> {
+    pub fn new(program: &'p Program) -> Context<'p> {
+        Context {
+            program,
+            index: Index::build(program),
+            skills: program.config.skills.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Lint a program: every rule, config severities, suppressions; sorted by
+/// file, position and code.
+pub fn lint(program: &Program) -> Vec<Diagnostic> {
+    let cx = Context::new(program);
+    let mut found = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        let mut out = Vec::new();
+        rule.check(&cx, &mut out);
+        for mut d in out {
+            d.code = meta.code;
+            d.severity = meta.severity;
+            found.push(d);
+        }
+    }
+    let mut kept = suppression::apply(program, found);
+    kept.retain_mut(|d| match program.config.level(d.code) {
+        Some(crate::config::Level::Off) => false,
+        Some(crate::config::Level::Error) => {
+            d.severity = Severity::Error;
+            true
+        }
+        Some(crate::config::Level::Warning) => {
+            d.severity = Severity::Warning;
+            true
+        }
+        None => true,
+    });
+    for d in &mut kept {
+        let file = program.file(d.file);
+        d.span = file.clamp(d.span);
+        for r in &mut d.related {
+            r.span = program.file(r.file).clamp(r.span);
+        }
+    }
+    kept.sort_by(|a, b| {
+        (&program.file(a.file).path, a.span.start, a.code, &a.message).cmp(&(
+            &program.file(b.file).path,
+            b.span.start,
+            b.code,
+            &b.message,
+        ))
+    });
+    kept.dedup_by(|a, b| {
+        a.file == b.file && a.span == b.span && a.code == b.code && a.message == b.message
+    });
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let mut seen = HashSet::new();
+        for rule in RULES {
+            let m = rule.meta();
+            assert!(seen.insert(m.code), "duplicate code {}", m.code);
+            assert!(
+                m.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{} is not kebab-case",
+                m.code
+            );
+            for heading in ["## What it does", "## Why it matters", "## Example"] {
+                assert!(m.docs.contains(heading), "{} docs lack {heading}", m.code);
+            }
+            assert!(!m.summary.is_empty());
+        }
+    }
+}
