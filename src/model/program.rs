@@ -266,6 +266,9 @@ pub struct Task {
     pub ticket: Option<usize>,
     pub card: Option<usize>,
     pub status: TaskStatus,
+    /// False when the ticket's status is not a known word: `status` is then
+    /// a guess (`todo`) and status rules leave the task alone.
+    pub status_known: bool,
     /// Where the status is written (the ticket's `status:` value).
     pub status_at: Option<At>,
     pub group: Option<Spanned<String>>,
@@ -327,6 +330,7 @@ impl Index {
                         ticket: None,
                         card: None,
                         status: TaskStatus::Todo,
+                        status_known: true,
                         status_at: None,
                         group: None,
                         rows: Vec::new(),
@@ -347,8 +351,9 @@ impl Index {
                     if let Some(fm) = doc.front()
                         && let Some(s) = fm.scalar("status")
                     {
-                        if let Some(status) = TaskStatus::parse(s.value.trim()) {
-                            task.status = status;
+                        match TaskStatus::parse(s.value.trim()) {
+                            Some(status) => task.status = status,
+                            None => task.status_known = false,
                         }
                         task.status_at = Some(At {
                             file: doc.file,

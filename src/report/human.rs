@@ -34,7 +34,8 @@ impl Default for HumanOptions {
 struct Shown {
     message: String,
     code: &'static str,
-    severity: Severity,
+    /// `None` for a related place (rendered as advice, not a finding).
+    severity: Option<Severity>,
     help: Option<String>,
     source: NamedSource<Arc<str>>,
     labels: Vec<LabeledSpan>,
@@ -59,8 +60,9 @@ impl miette::Diagnostic for Shown {
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
+            Some(Severity::Error) => miette::Severity::Error,
+            Some(Severity::Warning) => miette::Severity::Warning,
+            None => miette::Severity::Advice,
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -97,7 +99,7 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
     let program = report.program;
     let file = program.file(d.file);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(d.label.clone().unwrap_or_else(|| d.message.clone())),
+        d.label.clone(),
         source_span(file, d.span),
     )];
     let mut related = Vec::new();
@@ -110,9 +112,9 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
             ));
         } else {
             related.push(Shown {
-                message: r.message.clone(),
+                message: format!("related: {}", r.message),
                 code: "",
-                severity: Severity::Warning,
+                severity: None,
                 help: None,
                 source: named(rf),
                 labels: vec![LabeledSpan::new_primary_with_span(
@@ -126,7 +128,7 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
     Shown {
         message: d.message.clone(),
         code: d.code,
-        severity: d.severity,
+        severity: Some(d.severity),
         help: d.help.clone(),
         source: named(file),
         labels,

@@ -186,3 +186,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn the_readme_lists_every_rule() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        for rule in super::RULES {
+            let code = rule.meta().code;
+            assert!(
+                readme.contains(&format!("| `{code}` |")),
+                "README.md does not list `{code}`"
+            );
+        }
+    }
+}

@@ -110,7 +110,7 @@ status: done        <- but the ledger has no `pass` row for this task
 );
 
 fn check_status_ledger_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for task in &cx.index.tasks {
+    for task in cx.index.tasks.iter().filter(|t| t.status_known) {
         let last = task
             .rows
             .iter()
@@ -190,12 +190,12 @@ finish `P1-CORE-01` first, or set `P2-UI-01` back to `todo`.
 
 fn check_status_dep_not_done(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for task in &cx.index.tasks {
-        if !matches!(task.status, TaskStatus::InProgress | TaskStatus::Done) {
+        if !task.status_known || !matches!(task.status, TaskStatus::InProgress | TaskStatus::Done) {
             continue;
         }
         let Some(at) = task.status_at else { continue };
         for dep in cx.index.waiting_on(task) {
-            let Some(d) = cx.index.task(dep.value.trim()) else {
+            let Some(d) = cx.index.task(dep.value.trim()).filter(|d| d.status_known) else {
                 continue;
             };
             let plan_file = task.at.file;
