@@ -127,22 +127,15 @@ impl Program {
             }
             program.config_file = Some(id);
         }
-        for input in inputs {
-            let id = FileId(program.files.len() as u32);
-            match decode(input.bytes) {
-                Ok(text) => {
-                    program.docs.push(Document::parse(id, &text));
-                    program
-                        .files
-                        .push(SourceFile::new(input.path, input.abs_path, text));
-                }
-                Err(reason) => {
-                    program
-                        .files
-                        .push(SourceFile::new(input.path, input.abs_path, ""));
-                    program.unreadable.push(Unreadable { file: id, reason });
-                }
+        let first = program.files.len();
+        let parsed = parse_all(inputs, first);
+        for (i, (file, parsed)) in parsed.into_iter().enumerate() {
+            let id = FileId((first + i) as u32);
+            match parsed {
+                Ok(doc) => program.docs.push(doc),
+                Err(reason) => program.unreadable.push(Unreadable { file: id, reason }),
             }
+            program.files.push(file);
         }
         program
     }
@@ -174,6 +167,46 @@ impl Program {
             _ => None,
         }
     }
+}
+
+/// Decode and parse every input, in order, on all cores: parsing dominates
+/// lint time on large programs and each document is independent.
+fn parse_all(inputs: Vec<Input>, first: usize) -> Vec<(SourceFile, Result<Document, String>)> {
+    let one = |(i, input): (usize, Input)| {
+        let id = FileId((first + i) as u32);
+        match decode(input.bytes) {
+            Ok(text) => {
+                let doc = Document::parse(id, &text);
+                (SourceFile::new(input.path, input.abs_path, text), Ok(doc))
+            }
+            Err(reason) => (SourceFile::new(input.path, input.abs_path, ""), Err(reason)),
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || inputs.len() < 64 {
+        return inputs.into_iter().enumerate().map(one).collect();
+    }
+    let mut chunks: Vec<Vec<(usize, Input)>> = (0..threads).map(|_| Vec::new()).collect();
+    let per = inputs.len().div_ceil(threads);
+    for (i, input) in inputs.into_iter().enumerate() {
+        chunks[i / per].push((i, input));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // A panic in a parser is a bug; surface it as one.
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    })
 }
 
 fn read_input(root: &Path, path: &Path, entry: &walkdir::DirEntry) -> Input {
