@@ -15,6 +15,7 @@ mod deps;
 pub mod ids;
 
 mod ledger;
+mod scopes;
 mod skills;
 mod status;
 mod structure;
@@ -90,6 +91,11 @@ pub static RULES: &[&dyn Rule] = &[
     &status::StatusLedgerMismatch,
     &status::StatusDepNotDone,
     &ledger::UnverifiedIncomplete,
+    &scopes::GlobInvalid,
+    &scopes::ScopeEscapes,
+    &scopes::ScopeOverlap,
+    &scopes::ScopeSelfConflict,
+    &scopes::CardMissing,
     &suppression::SuppressionUnused,
 ];
 
