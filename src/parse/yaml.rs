@@ -83,13 +83,7 @@ pub fn parse(yaml: &str, base: usize) -> Result<Node, YamlError> {
         Err(e) => {
             let span = e
                 .location()
-                .and_then(|l| {
-                    let s = l.span();
-                    Some(Span::new(
-                        s.byte_offset()? as usize,
-                        (s.byte_offset()? + s.byte_len()?) as usize,
-                    ))
-                })
+                .map(|l| location_span(yaml, &l))
                 .unwrap_or_else(|| Span::empty(0));
             Err(YamlError {
                 message: first_line(&e.to_string()),
@@ -99,13 +93,50 @@ pub fn parse(yaml: &str, base: usize) -> Result<Node, YamlError> {
     }
 }
 
+/// The byte span of an error location: its byte range when the parser
+/// knows it, else the 1-based line and column (in characters) it reports.
+fn location_span(yaml: &str, l: &serde_saphyr::Location) -> Span {
+    let s = l.span();
+    if let (Some(o), Some(n)) = (s.byte_offset(), s.byte_len()) {
+        return Span::new(o as usize, (o + n) as usize);
+    }
+    let (line, column) = (l.line() as usize, l.column() as usize);
+    if line == 0 {
+        return Span::empty(0);
+    }
+    let line_start: usize = yaml
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let rest = yaml.get(line_start..).unwrap_or("");
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    let at = line_start + col;
+    // Underline the character at the error, or nothing at the end of a line.
+    let len = rest[col..]
+        .chars()
+        .next()
+        .filter(|c| *c != '\n' && *c != '\r')
+        .map_or(0, char::len_utf8);
+    Span::new(at, at + len)
+}
+
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or("invalid YAML").trim();
-    // serde-saphyr appends " at line L column C"; our diagnostic shows where.
-    match line.rfind(" at line ") {
-        Some(i) if i > 0 => line[..i].to_string(),
-        _ => line.to_string(),
+    // serde-saphyr may end with " at line L, column C"; the diagnostic shows where.
+    if let Some(i) = line.rfind(" at line ") {
+        let tail = &line[i + " at line ".len()..];
+        let is_position = tail
+            .split(", column ")
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if i > 0 && is_position {
+            return line[..i].to_string();
+        }
     }
+    line.to_string()
 }
 
 fn clamp_to(span: Span, len: usize) -> Span {
@@ -258,6 +289,17 @@ mod tests {
         let err = parse(src, 100).expect_err("fails");
         assert!(err.span.start >= 100 && err.span.end <= 100 + src.len());
         assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_point_at_their_line() {
+        let src = "kind: card\nid: P2-CORE-01: sandbox\n";
+        let err = parse(src, 4).expect_err("fails");
+        let line = src[..err.span.start - 4].matches('\n').count() + 1;
+        assert_eq!(line, 2, "{err:?}");
+        let src = "kind: card\nid: a\ntitle: \"unclosed\n";
+        let err = parse(src, 0).expect_err("fails");
+        assert!(err.span.start >= 17, "{err:?}");
     }
 
     #[test]

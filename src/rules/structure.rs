@@ -303,10 +303,18 @@ fn check_document_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     };
     for (kind, path) in [(Kind::Plan, "plan.md"), (Kind::Ledger, "ledger.md")] {
         if cx.program.docs_of(kind).next().is_none() {
+            // Blame the file meant to be it, when there is one.
+            let file = cx
+                .program
+                .docs
+                .iter()
+                .find(|d| cx.program.file(d.file).path.ends_with(path))
+                .unwrap_or(first)
+                .file;
             out.push(
                 Diagnostic::new(
                     "",
-                    first.file,
+                    file,
                     Span::empty(0),
                     format!("the program has no {kind} (`kind: {kind}`)"),
                 )
