@@ -149,13 +149,21 @@ impl Program {
         self.docs.iter().filter(move |d| d.kind == Some(kind))
     }
 
-    /// The Master Plan (the first, if there are several).
+    /// The Master Plan: `plan.md` when it is one, else the first plan.
     pub fn plan(&self) -> Option<&Document> {
-        self.docs_of(Kind::Plan).next()
+        self.main_doc(Kind::Plan, "plan.md")
     }
 
+    /// The Evidence Ledger: `ledger.md` when it is one, else the first.
     pub fn ledger(&self) -> Option<&Document> {
-        self.docs_of(Kind::Ledger).next()
+        self.main_doc(Kind::Ledger, "ledger.md")
+    }
+
+    fn main_doc(&self, kind: Kind, name: &str) -> Option<&Document> {
+        let conventional = self.dir.join(name);
+        self.docs_of(kind)
+            .find(|d| self.file(d.file).abs_path == conventional)
+            .or_else(|| self.docs_of(kind).next())
     }
 
     /// The file name a document of this kind and ID should have.

@@ -4,7 +4,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::program::At;
 use crate::model::{Outcome, PlanStatus, TaskStatus};
-use crate::source::Span;
 use crate::util::{did_you_mean, nearest};
 
 use super::{Context, rule};
@@ -216,7 +215,7 @@ fn check_status_dep_not_done(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .related(plan_file, dep.span, "the dependency")
                 .related(
                     d.status_at.map_or(d.at.file, |a| a.file),
-                    d.status_at.map_or(Span::empty(d.at.span.start), |a| a.span),
+                    d.status_at.map_or(d.at.span, |a| a.span),
                     format!("`{}` is `{}`", d.id, d.status),
                 ),
             );

@@ -347,9 +347,13 @@ Either way, part of the program is silently ignored.
 
 fn check_document_duplicate(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for kind in [Kind::Plan, Kind::Ledger] {
-        let mut docs = cx.program.docs_of(kind);
-        let Some(first) = docs.next() else { continue };
-        for doc in docs {
+        let main = if kind == Kind::Plan {
+            cx.program.plan()
+        } else {
+            cx.program.ledger()
+        };
+        let Some(first) = main else { continue };
+        for doc in cx.program.docs_of(kind).filter(|d| d.file != first.file) {
             let span = doc.kind_text.as_ref().map_or(Span::empty(0), |k| k.span);
             out.push(
                 Diagnostic::new(

@@ -1,0 +1,887 @@
+//! End-to-end timing of `orch lint` on a large generated program, against a
+//! `cat` of the same files as the floor (reading the bytes and starting a
+//! process), plus the bundled ~30-document example for scale.
+//!
+//! Plain `fn main`, std only (tempfile and serde_json from Cargo.toml). The
+//! binary under test is the one cargo built for this bench
+//! (`CARGO_BIN_EXE_orch`, a release build under `cargo bench`).
+//!
+//! ```text
+//! cargo bench --bench lint                              # 2,000 tasks
+//! cargo bench --bench lint -- --tasks 4000 --keep /tmp/orch-bench
+//! cargo bench --bench lint -- --scaling 500,1000,2000,4000
+//! ```
+//!
+//! `--keep DIR` writes the generated program to DIR (the orchestrator
+//! folder itself: `orch lint --dir DIR`) and leaves it there for profiling.
+//! `--scaling N,...` also times lint on programs of those sizes.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const ORCH: &str = env!("CARGO_BIN_EXE_orch");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.orchestrator.example");
+const WARMUP: usize = 2;
+const RUNS: usize = 9;
+const PHASES: usize = 10;
+const STREAMS: [&str; 5] = ["UI", "CORE", "INFRA", "TEST", "DOCS"];
+const SKILLS: [&str; 7] = [
+    "development-implementer",
+    "qa-test-engineer",
+    "technical-writer",
+    "debug-troubleshooter",
+    "requirements-analyst",
+    "solution-architect",
+    "release-devops",
+];
+/// A marker file that lets `--keep DIR` replace a program it wrote before,
+/// and nothing else.
+const MARKER: &str = ".orch-bench-generated";
+
+// ---------------------------------------------------------------- arguments
+
+struct Args {
+    tasks: usize,
+    keep: Option<PathBuf>,
+    scaling: Vec<usize>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        tasks: 2000,
+        keep: None,
+        scaling: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            // cargo passes `--bench` to every bench binary.
+            "--bench" => {}
+            "--tasks" => {
+                let v = value("--tasks")?;
+                args.tasks = v
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .ok_or_else(|| format!("--tasks: `{v}` is not a positive number"))?;
+            }
+            "--keep" => args.keep = Some(PathBuf::from(value("--keep")?)),
+            "--scaling" => {
+                let v = value("--scaling")?;
+                args.scaling = v
+                    .split(',')
+                    .map(|s| s.trim().parse().ok().filter(|&n: &usize| n > 0))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| format!("--scaling: `{v}` is not a list like 500,1000"))?;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "usage: cargo bench --bench lint -- [--tasks N] [--keep DIR] [--scaling N,N,...]"
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    Ok(args)
+}
+
+// ---------------------------------------------------------------- generator
+
+/// splitmix64: deterministic, good enough to vary text and dependencies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Done,
+    Partial,
+    Failed,
+    InProgress,
+    Todo,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Partial => "partial",
+            Status::Failed => "failed",
+            Status::InProgress => "in_progress",
+            Status::Todo => "todo",
+        }
+    }
+}
+
+struct Task {
+    id: String,
+    stream: &'static str,
+    skill: &'static str,
+    deps: Vec<usize>,
+    status: Status,
+    objective: String,
+    criteria: String,
+    thing: &'static str,
+    /// A done task whose first attempt failed: a fail row before its pass row.
+    reworked: bool,
+}
+
+const THINGS: [&str; 12] = [
+    "change queue",
+    "sync cursor",
+    "conflict resolver",
+    "search index",
+    "export pipeline",
+    "session cache",
+    "audit trail",
+    "retry scheduler",
+    "permission model",
+    "attachment store",
+    "notification feed",
+    "settings migration",
+];
+
+fn objective(rng: &mut Rng, stream: &str, thing: &str, m: usize) -> String {
+    match stream {
+        "UI" => format!(
+            "Build the {thing} panel for module {m} so users can {} without leaving the editor",
+            rng.pick(&[
+                "review pending changes",
+                "resolve conflicts",
+                "see progress at a glance",
+                "undo the last action"
+            ])
+        ),
+        "CORE" => format!(
+            "Implement the {thing} for module {m} with bounded memory and {}",
+            rng.pick(&[
+                "clear error reporting",
+                "crash-safe writes",
+                "stable ordering per note",
+                "idempotent retries"
+            ])
+        ),
+        "INFRA" => format!(
+            "Run the module {m} {thing} suites in CI and deploy the service to {}",
+            rng.pick(&["staging", "the canary pool", "the preview environment"])
+        ),
+        "TEST" => format!(
+            "Cover the module {m} {thing} with property tests and {}",
+            rng.pick(&[
+                "end-to-end reconnect scenarios",
+                "a fault-injection harness",
+                "a 24-hour soak run"
+            ])
+        ),
+        _ => format!(
+            "Document the module {m} {thing} in the user guide and {}",
+            rng.pick(&[
+                "the operations runbook",
+                "the release notes",
+                "an architecture decision record"
+            ])
+        ),
+    }
+}
+
+fn criteria(rng: &mut Rng, thing: &str, m: usize) -> String {
+    format!(
+        "The {thing} in `mod{m}/src/lib.rs` handles all {} documented cases, `cargo test -p mod{m}` passes and the reviewer signed off",
+        6 + rng.below(20)
+    )
+}
+
+/// The tasks of a program of `n` tasks, statuses consistent with a ledger.
+fn plan_tasks(n: usize) -> Vec<Task> {
+    let mut rng = Rng(0x5EED_0000 ^ n as u64);
+    let per_phase = n.div_ceil(PHASES);
+    let mut tasks: Vec<Task> = Vec::with_capacity(n);
+    for i in 0..n {
+        let phase = i / per_phase + 1;
+        let j = i % per_phase;
+        let stream = STREAMS[j % STREAMS.len()];
+        let id = format!("P{phase}-{stream}-{:02}", j / STREAMS.len() + 1);
+        let m = i + 1;
+        let thing = THINGS[rng.below(THINGS.len())];
+        let ndeps = if i == 0 { 0 } else { rng.below(3).min(i) };
+        let mut deps = Vec::new();
+        while deps.len() < ndeps {
+            // Mostly recent work, like a real backlog.
+            let back = 1 + rng.below(i.min(60));
+            let d = i - back;
+            if !deps.contains(&d) {
+                deps.push(d);
+            }
+        }
+        deps.sort_unstable();
+        tasks.push(Task {
+            id,
+            stream,
+            skill: SKILLS[rng.below(SKILLS.len())],
+            deps,
+            status: Status::Todo,
+            objective: objective(&mut rng, stream, thing, m),
+            criteria: criteria(&mut rng, thing, m),
+            thing,
+            reworked: false,
+        });
+    }
+    // Statuses: the first 40% done (deps are earlier, so done too), then a
+    // few partial and failed, a handful in progress on done deps, the rest
+    // todo.
+    let done = n * 2 / 5;
+    let few = (n / 250).clamp(1, 20);
+    for (i, t) in tasks.iter_mut().enumerate() {
+        t.status = if i < done {
+            t.reworked = i % 37 == 11;
+            Status::Done
+        } else if i < done + few {
+            Status::Partial
+        } else if i < done + 2 * few {
+            Status::Failed
+        } else {
+            Status::Todo
+        };
+    }
+    let mut started = 0;
+    let mut i = done + 2 * few;
+    while started < 5 && i < n {
+        if tasks[i]
+            .deps
+            .iter()
+            .all(|&d| tasks[d].status == Status::Done)
+        {
+            tasks[i].status = Status::InProgress;
+            started += 1;
+            i += 7;
+        } else {
+            i += 1;
+        }
+    }
+    tasks
+}
+
+fn phase_name(p: usize) -> &'static str {
+    [
+        "Requirements and foundations",
+        "Storage and schema",
+        "Core engine",
+        "Transport and retries",
+        "User interface",
+        "Conflict handling",
+        "Observability",
+        "Performance",
+        "Hardening",
+        "Release",
+    ][(p - 1) % PHASES]
+}
+
+const CONFIG: &str = "\
+# Generated by benches/lint.rs: the defaults, spelled out.
+skills:
+  - development-implementer
+  - qa-test-engineer
+  - technical-writer
+  - debug-troubleshooter
+  - requirements-analyst
+  - solution-architect
+  - release-devops
+
+agent:
+  timeout: 30m
+  idle_timeout: 5m
+  jobs: 3
+  evidence:
+    - '^test result: '
+
+align:
+  product_docs: [\"README.md\", \"docs/**\"]
+  deployment_paths: [\"deploy/**\"]
+  release_notes: CHANGELOG.md
+
+rules: {}
+";
+
+fn render_plan(tasks: &[Task]) -> String {
+    let mut s = String::with_capacity(tasks.len() * 300 + 8000);
+    let n = tasks.len();
+    let _ = write!(
+        s,
+        "---\nkind: plan\nid: bench-program\ntitle: Synthetic program with {n} tasks\nstatus: active\n---\n\n\
+# Program Goal\n\
+- Goal: Every module of the synthetic product works offline, syncs without loss and ships behind a feature flag with a tested rollback.\n\
+- Scope: The modules under `mod1/` to `mod{n}/`, the CI workflows in `.github/workflows/`, the deployment in `deploy/` and the guides in `docs/`.\n\
+- Non-goals: Real-time collaboration, native mobile apps and attachments larger than 10 MB.\n\n\
+# Phase Tree\n"
+    );
+    for p in 1..=PHASES {
+        let name = phase_name(p);
+        let _ = write!(
+            s,
+            "## Phase P{p}: {name}\n\
+- Outcome: {name} is complete for every module planned in phase {p}, with tests, CI and documentation in place.\n\
+- Workstreams:\n\
+\x20\x20- UI: Panels and dialogs for phase {p} under `web/src/ui/p{p}/`.\n\
+\x20\x20- Core: Engine work for phase {p} in the modules' `src/` folders.\n\
+\x20\x20- Infrastructure: CI suites and staging deployment for phase {p} from `deploy/p{p}/`.\n\
+\x20\x20- Test: Property, end-to-end and soak tests for phase {p}.\n\
+\x20\x20- Docs: Guides, runbooks and release notes for phase {p} under `docs/p{p}/`.\n\n"
+        );
+    }
+    s.push_str("## Branch Backlog\n| Branch ID | Objective | Owner Skill | Dependencies | Done Criteria |\n|---|---|---|---|---|\n");
+    for t in tasks {
+        let deps = if t.deps.is_empty() {
+            "-".to_string()
+        } else {
+            t.deps
+                .iter()
+                .map(|&d| tasks[d].id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {deps} | {} |",
+            t.id, t.objective, t.skill, t.criteria
+        );
+    }
+    s
+}
+
+fn render_ticket(rng: &mut Rng, t: &Task, m: usize) -> String {
+    let risk = rng.pick(&[
+        "writes share the SQLite connection with the editor, so long transactions could stall typing",
+        "the upstream API is still in review and may rename fields before the release",
+        "the fixture database is small; behaviour on accounts with more than 1 GB is unmeasured",
+        "flaky network tests could hide a real ordering bug; rerun failures before recording",
+    ]);
+    format!(
+        "---\nkind: ticket\nid: {id}\nstatus: {status}\n---\n\n\
+## Dispatch Ticket: {id}\n\
+- Objective: {obj}\n\
+- Owner Skill: {skill}\n\
+- Inputs: `docs/requirements/mod{m}.md` (acceptance criteria), `docs/adr/{adr:04}-mod{m}-{stream}.md`, `mod{m}/src/lib.rs`\n\
+- Commands/Checks: `cargo test -p mod{m}`, `cargo clippy -p mod{m} -- -D warnings`, `cargo fmt --check`\n\
+- Expected Artifacts: `mod{m}/src/lib.rs`, `mod{m}/src/{file}.rs`, `mod{m}/tests/{file}.rs`\n\
+- Risks: The {thing} {risk}\n\
+- Exit Criteria: {crit}\n",
+        id = t.id,
+        status = t.status.as_str(),
+        obj = t.objective,
+        skill = t.skill,
+        adr = 1 + m % 97,
+        stream = t.stream.to_ascii_lowercase(),
+        file = t.thing.replace(' ', "_"),
+        thing = t.thing,
+        crit = t.criteria,
+    )
+}
+
+fn render_card(t: &Task, i: usize, m: usize) -> String {
+    format!(
+        "---\nkind: card\nid: {id}\ngroup: G{group}\n---\n\n\
+## Codex Execution Card: {id}\n\
+- Skill: {skill}\n\
+- Goal: {obj}\n\
+- Allowed Scope:\n\
+\x20\x20- Files/paths: `mod{m}/**`\n\
+\x20\x20- Prohibited areas: `mod{m}/gen/**`\n\
+- Commands to run: `cargo build -p mod{m}`, `cargo clippy -p mod{m} -- -D warnings`\n\
+- Tests/checks to run: `cargo test -p mod{m}`, `cargo test -p mod{m} --test {file}`\n\
+- Evidence to capture: The `test result:` lines, the diff stat of `mod{m}/` and the final message\n\
+- Completion criteria: {crit}\n\n\
+Governing doc: follow `docs/adr/{adr:04}-mod{m}-{stream}.md`; cite the section you relied on in the final message. \
+Generated code under `mod{m}/gen/` is rebuilt by the build script and must not be edited by hand.\n",
+        id = t.id,
+        group = i / 4 + 1,
+        skill = t.skill,
+        obj = t.objective,
+        file = t.thing.replace(' ', "_"),
+        crit = t.criteria,
+        adr = 1 + m % 97,
+        stream = t.stream.to_ascii_lowercase(),
+    )
+}
+
+fn render_ledger(rng: &mut Rng, tasks: &[Task]) -> String {
+    let mut s = String::with_capacity(tasks.len() * 200 + 2000);
+    s.push_str("---\nkind: ledger\nplan: bench-program\n---\n\n# Evidence Ledger\n| Task ID | Owner Skill | Evidence | Result | Next Action |\n|---|---|---|---|---|\n");
+    let mut unverified = Vec::new();
+    for (i, t) in tasks.iter().enumerate() {
+        let m = i + 1;
+        let passed = 8 + rng.below(60);
+        let pr = 400 + i;
+        match t.status {
+            Status::Done => {
+                if t.reworked {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} | `cargo test -p mod{m}` 2 of {passed} failed: the {} loses the last write on restart; log `.orchestrator/logs/{}.log` | fail | redispatch after fixing the flush order |",
+                        t.id, t.skill, t.thing, t.id
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | `cargo test -p mod{m}` {passed} passed; diff `mod{m}/src/lib.rs`; reviewed in PR {pr} | pass | unlock the dependents of {} |",
+                    t.id, t.skill, t.id
+                );
+            }
+            Status::Partial => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | `cargo test -p mod{m}` {passed} passed; the large-account case of the {} is not implemented | partial | split out the large-account case |",
+                    t.id, t.skill, t.thing
+                );
+                unverified.push(format!(
+                    "| The {} of module {m} on accounts larger than 1 GB ({}) | medium: only the small fixture was measured; large accounts may time out | {} |",
+                    t.thing, t.id, t.skill
+                ));
+            }
+            Status::Failed => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | `cargo test -p mod{m}` 3 of {passed} failed: requests time out after 30 s; log `.orchestrator/logs/{}.log` | fail | root cause with debug-troubleshooter |",
+                    t.id, t.skill, t.id
+                );
+            }
+            Status::InProgress | Status::Todo => {}
+        }
+    }
+    s.push_str("\n## Unverified Items\n| Item | Risk | Owner |\n|---|---|---|\n");
+    s.push_str("| Lint and dispatch times on programs larger than this one | low: tooling only; no user data at risk | release-devops |\n");
+    for row in unverified {
+        s.push_str(&row);
+        s.push('\n');
+    }
+    s
+}
+
+/// Write a program of `n` tasks into `dir` (the orchestrator folder).
+fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
+    let tasks = plan_tasks(n);
+    let mut rng = Rng(0xC0FF_EE00 ^ n as u64);
+    fs::create_dir_all(dir.join("tickets"))?;
+    fs::create_dir_all(dir.join("cards"))?;
+    fs::write(dir.join("config.yaml"), CONFIG)?;
+    fs::write(dir.join("plan.md"), render_plan(&tasks))?;
+    fs::write(dir.join("ledger.md"), render_ledger(&mut rng, &tasks))?;
+    for (i, t) in tasks.iter().enumerate() {
+        let m = i + 1;
+        fs::write(
+            dir.join("tickets").join(format!("{}.md", t.id)),
+            render_ticket(&mut rng, t, m),
+        )?;
+        fs::write(
+            dir.join("cards").join(format!("{}.md", t.id)),
+            render_card(t, i, m),
+        )?;
+    }
+    Ok(())
+}
+
+/// Prepare `--keep DIR`: empty, missing, or a program this bench wrote.
+fn prepare_keep(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        let empty = fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .next()
+            .is_none();
+        if !empty {
+            if !dir.join(MARKER).exists() {
+                return Err(format!(
+                    "--keep {}: the folder is not empty and was not written by this bench; pick another",
+                    dir.display()
+                ));
+            }
+            fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    fs::write(dir.join(MARKER), "written by benches/lint.rs\n")
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+// ---------------------------------------------------------------- measuring
+
+/// The `.md` files and `config.yaml` under `dir`, relative, sorted.
+fn program_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(base.join(rel)) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = rel.join(e.file_name());
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                walk(base, &path, out);
+            } else if path.extension().is_some_and(|x| x == "md")
+                || path.as_os_str() == "config.yaml"
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, Path::new(""), &mut out);
+    out.sort();
+    out
+}
+
+fn total_bytes(dir: &Path, files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[derive(Clone, Copy)]
+struct Stats {
+    median: Duration,
+    min: Duration,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// 2 warm-up runs, then 9 timed runs of a fresh command each; stdout and
+/// stderr to /dev/null. Exit code 2 or a signal aborts the bench.
+fn measure(what: &str, make: &dyn Fn() -> Command) -> Stats {
+    let mut times = Vec::with_capacity(RUNS);
+    for run in 0..WARMUP + RUNS {
+        let mut cmd = make();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let start = Instant::now();
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+        let took = start.elapsed();
+        assert!(
+            matches!(status.code(), Some(0 | 1)),
+            "{what}: exited with {status}"
+        );
+        if run >= WARMUP {
+            times.push(took);
+        }
+    }
+    times.sort();
+    Stats {
+        median: times[times.len() / 2],
+        min: times[0],
+    }
+}
+
+/// A generous bound under Linux's ARG_MAX (2 MiB with the default stack).
+const ARGS_BUDGET: usize = 1 << 20;
+
+/// `cat FILES > /dev/null` in `dir`; `xargs cat` through `sh -c` when the
+/// argument list would be too long. Returns the command maker and whether
+/// xargs was used.
+fn cat_command(dir: &Path, files: &[PathBuf], list: &Path) -> (Box<dyn Fn() -> Command>, bool) {
+    let arg_bytes: usize = files.iter().map(|f| f.as_os_str().len() + 1).sum();
+    let dir = dir.to_path_buf();
+    if arg_bytes < ARGS_BUDGET {
+        let files = files.to_vec();
+        (
+            Box::new(move || {
+                let mut c = Command::new("cat");
+                c.current_dir(&dir).args(&files);
+                c
+            }),
+            false,
+        )
+    } else {
+        let text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+        fs::write(list, text).expect("write the file list for xargs");
+        let list = list.to_path_buf();
+        (
+            Box::new(move || {
+                let mut c = Command::new("sh");
+                c.current_dir(&dir)
+                    .arg("-c")
+                    .arg("xargs cat < \"$1\"")
+                    .arg("sh")
+                    .arg(&list);
+                c
+            }),
+            true,
+        )
+    }
+}
+
+fn lint_command(dir: &Path) -> Command {
+    let mut c = Command::new(ORCH);
+    c.arg("lint").arg("--dir").arg(dir).arg("--quiet");
+    c
+}
+
+/// Lint once with the JSON format; fail loudly unless it exits 0. Returns
+/// (errors, warnings, files) from the summary.
+fn check_clean(dir: &Path) -> (u64, u64, u64) {
+    let out = Command::new(ORCH)
+        .args(["lint", "--color", "never", "--format", "json", "--dir"])
+        .arg(dir)
+        .output()
+        .expect("run orch lint");
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+    let summary = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v["summary"][k].as_u64())
+            .unwrap_or(0)
+    };
+    if !out.status.success() {
+        let human = Command::new(ORCH)
+            .args(["lint", "--color", "never", "--dir"])
+            .arg(dir)
+            .output()
+            .expect("run orch lint");
+        let text = String::from_utf8_lossy(&human.stdout);
+        eprintln!(
+            "\nFAIL: the generated program at {} does not lint clean ({}; {} errors, {} warnings). First diagnostics:\n",
+            dir.display(),
+            out.status,
+            summary("errors"),
+            summary("warnings")
+        );
+        for line in text.lines().take(60) {
+            eprintln!("{line}");
+        }
+        eprintln!("{}", String::from_utf8_lossy(&human.stderr));
+        std::process::exit(1);
+    }
+    let warnings = summary("warnings");
+    if warnings > 0 {
+        println!("note: the generated program lints with {warnings} warning(s):");
+        if let Some(ds) = parsed.as_ref().and_then(|v| v["diagnostics"].as_array()) {
+            for d in ds.iter().take(5) {
+                println!("  {} {}: {}", d["file"], d["code"], d["message"]);
+            }
+        }
+    }
+    (summary("errors"), warnings, summary("files"))
+}
+
+/// Peak resident set of `orch lint --quiet` in KiB, via `/usr/bin/time -f %M`
+/// (max of 3 runs).
+fn peak_rss_kib(dir: &Path) -> Option<u64> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        return None;
+    }
+    (0..3)
+        .filter_map(|_| {
+            let out = Command::new(time)
+                .args(["-f", "%M", ORCH, "lint", "--quiet", "--dir"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .max()
+}
+
+struct Row {
+    case: String,
+    docs: usize,
+    bytes: u64,
+    stats: Stats,
+    baseline: Option<Stats>,
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| case | docs | KiB | median ms | min ms | ratio to cat (median) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let ratio = r.baseline.map_or("1.00 (baseline)".to_string(), |b| {
+            format!(
+                "{:.2}",
+                r.stats.median.as_secs_f64() / b.median.as_secs_f64()
+            )
+        });
+        println!(
+            "| {} | {} | {} | {:.2} | {:.2} | {ratio} |",
+            r.case,
+            r.docs,
+            r.bytes / 1024,
+            ms(r.stats.median),
+            ms(r.stats.min)
+        );
+    }
+}
+
+/// Lint and cat rows for the program in `dir`.
+fn measure_program(label: &str, dir: &Path, scratch: &Path) -> (Row, Row, bool) {
+    let files = program_files(dir);
+    let docs = files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "md"))
+        .count();
+    let bytes = total_bytes(dir, &files);
+    let lint = measure(&format!("orch lint ({label})"), &|| lint_command(dir));
+    let (cat, used_xargs) = cat_command(dir, &files, &scratch.join(format!("{label}.files")));
+    let cat = measure(&format!("cat ({label})"), &*cat);
+    let cat_case = if used_xargs {
+        format!("cat, {label} (xargs)")
+    } else {
+        format!("cat, {label}")
+    };
+    (
+        Row {
+            case: format!("orch lint --quiet, {label}"),
+            docs,
+            bytes,
+            stats: lint,
+            baseline: Some(cat),
+        },
+        Row {
+            case: cat_case,
+            docs,
+            bytes,
+            stats: cat,
+            baseline: None,
+        },
+        used_xargs,
+    )
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    println!("binary: {ORCH}");
+
+    // 1. Generate and check.
+    let gen_dir = match &args.keep {
+        Some(dir) => {
+            prepare_keep(dir)?;
+            std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?
+        }
+        None => scratch.path().join("main").join(".orchestrator"),
+    };
+    let started = Instant::now();
+    generate(&gen_dir, args.tasks).map_err(|e| format!("generate: {e}"))?;
+    println!(
+        "generated {} tasks at {} in {:.0} ms",
+        args.tasks,
+        gen_dir.display(),
+        ms(started.elapsed())
+    );
+    let (_, warnings, files) = check_clean(&gen_dir);
+    println!("orch lint: exit 0, 0 errors, {warnings} warnings, {files} files");
+    let example = PathBuf::from(EXAMPLE);
+    let (ex_errors, _, _) = check_clean(&example);
+    assert_eq!(ex_errors, 0);
+
+    // 2. Timing.
+    let label = format!("{} tasks", args.tasks);
+    let (lint_gen, cat_gen, xargs) = measure_program(&label, &gen_dir, scratch.path());
+    let (lint_ex, cat_ex, _) = measure_program("bundled example", &example, scratch.path());
+    println!(
+        "\n{WARMUP} warm-up + {RUNS} timed runs each; ratio = lint median / cat median of the same files\n"
+    );
+    let ratio = lint_gen.stats.median.as_secs_f64() / cat_gen.stats.median.as_secs_f64();
+    print_table(&[lint_gen, cat_gen, lint_ex, cat_ex]);
+    if xargs {
+        println!("\n(the argument list was too long for one `cat`: `sh -c 'xargs cat < LIST'`)");
+    }
+    match peak_rss_kib(&gen_dir) {
+        Some(kib) => println!(
+            "\npeak RSS of `orch lint --quiet` on {label}: {kib} KiB ({:.1} MiB), /usr/bin/time -f %M, max of 3",
+            kib as f64 / 1024.0
+        ),
+        None => println!(
+            "\npeak RSS: skipped, /usr/bin/time is not installed (apt-get install -y time)"
+        ),
+    }
+    if ratio > 3.0 {
+        println!(
+            "\nnote: lint is {ratio:.1}x cat on {label} (over 3x); try --scaling 500,1000,2000,4000"
+        );
+    }
+
+    // 3. Scaling, on request.
+    if !args.scaling.is_empty() {
+        println!("\nscaling ({WARMUP} warm-up + {RUNS} timed runs each)\n");
+        println!(
+            "| tasks | docs | KiB | lint median ms | lint min ms | cat median ms | ratio | us per task |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for &n in &args.scaling {
+            let dir = scratch
+                .path()
+                .join(format!("scale{n}"))
+                .join(".orchestrator");
+            generate(&dir, n).map_err(|e| format!("generate: {e}"))?;
+            check_clean(&dir);
+            let (lint, cat, _) = measure_program(&format!("{n}"), &dir, scratch.path());
+            println!(
+                "| {n} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
+                lint.docs,
+                lint.bytes / 1024,
+                ms(lint.stats.median),
+                ms(lint.stats.min),
+                ms(cat.stats.median),
+                lint.stats.median.as_secs_f64() / cat.stats.median.as_secs_f64(),
+                lint.stats.median.as_secs_f64() * 1e6 / n as f64
+            );
+        }
+    }
+    if let Some(dir) = &args.keep {
+        println!(
+            "\nkept the program at {} (orch lint --dir {})",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
