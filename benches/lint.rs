@@ -221,6 +221,19 @@ fn criteria(rng: &mut Rng, thing: &str, m: usize) -> String {
     )
 }
 
+/// Mostly the skill a stream calls for, sometimes any of the seven.
+fn skill_for(rng: &mut Rng, stream: &str) -> &'static str {
+    if rng.below(10) < 3 {
+        return SKILLS[rng.below(SKILLS.len())];
+    }
+    match stream {
+        "UI" | "CORE" => "development-implementer",
+        "INFRA" => "release-devops",
+        "TEST" => "qa-test-engineer",
+        _ => "technical-writer",
+    }
+}
+
 /// The tasks of a program of `n` tasks, statuses consistent with a ledger.
 fn plan_tasks(n: usize) -> Vec<Task> {
     let mut rng = Rng(0x5EED_0000 ^ n as u64);
@@ -247,7 +260,7 @@ fn plan_tasks(n: usize) -> Vec<Task> {
         tasks.push(Task {
             id,
             stream,
-            skill: SKILLS[rng.below(SKILLS.len())],
+            skill: skill_for(&mut rng, stream),
             deps,
             status: Status::Todo,
             objective: objective(&mut rng, stream, thing, m),
@@ -380,10 +393,10 @@ fn render_plan(tasks: &[Task]) -> String {
 
 fn render_ticket(rng: &mut Rng, t: &Task, m: usize) -> String {
     let risk = rng.pick(&[
-        "writes share the SQLite connection with the editor, so long transactions could stall typing",
-        "the upstream API is still in review and may rename fields before the release",
-        "the fixture database is small; behaviour on accounts with more than 1 GB is unmeasured",
-        "flaky network tests could hide a real ordering bug; rerun failures before recording",
+        "shares the SQLite connection with the editor, so long transactions could stall typing",
+        "depends on an upstream API still in review that may rename fields before the release",
+        "was only measured on the small fixture; accounts with more than 1 GB are unmeasured",
+        "has flaky network tests that could hide a real ordering bug; rerun failures before recording",
     ]);
     format!(
         "---\nkind: ticket\nid: {id}\nstatus: {status}\n---\n\n\

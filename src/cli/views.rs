@@ -318,19 +318,8 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     Ok(Outcome::Clean)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum GraphFormat {
-    Mermaid,
-    Dot,
-    Json,
-}
-
 #[derive(Debug, clap::Args)]
-pub struct GraphArgs {
-    /// Graph language (`--format json` also works)
-    #[arg(long = "as", value_enum, default_value_t = GraphFormat::Mermaid)]
-    pub graph_format: GraphFormat,
-}
+pub struct GraphArgs {}
 
 fn node_id(id: &str) -> String {
     id.chars()
@@ -355,10 +344,16 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
                 .collect()
         })
         .unwrap_or_default();
-    let format = if g.format == Format::Json {
-        GraphFormat::Json
-    } else {
-        args.graph_format
+    let _ = args;
+    let format = match g.format {
+        Format::Human | Format::Mermaid => Format::Mermaid,
+        Format::Json | Format::Dot => g.format,
+        other => {
+            return Err(Error::usage(format!(
+                "`orch graph` prints mermaid, dot or json, not {}",
+                format!("{other:?}").to_lowercase()
+            )));
+        }
     };
     let in_phase = |phase: Option<&str>| -> Vec<&Task> {
         index
@@ -382,7 +377,7 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
         .collect();
     groups.push((None, orphans));
     match format {
-        GraphFormat::Json => {
+        Format::Json => {
             let nodes: Vec<Value> = index
                 .tasks
                 .iter()
@@ -399,7 +394,7 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
                 .collect();
             print_json(out, &json!({"nodes": nodes, "edges": edges}))?;
         }
-        GraphFormat::Mermaid => {
+        Format::Mermaid => {
             writeln!(out, "flowchart LR")?;
             for (phase, tasks) in &groups {
                 let indent = if phase.is_some() { "    " } else { "  " };
@@ -441,7 +436,7 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
                 writeln!(out, "  classDef {class} {}", style.0)?;
             }
         }
-        GraphFormat::Dot => {
+        _ => {
             writeln!(
                 out,
                 "digraph orch {{\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"

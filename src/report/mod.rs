@@ -19,6 +19,10 @@ pub enum Format {
     Json,
     Github,
     Markdown,
+    /// `orch graph` only.
+    Mermaid,
+    /// `orch graph` only.
+    Dot,
 }
 
 /// What a lint run found, ready to print.
@@ -53,6 +57,10 @@ pub fn emit(
         Format::Json => json::emit(report, out),
         Format::Github => github::emit(report, out),
         Format::Markdown => markdown::emit(report, out),
+        Format::Mermaid | Format::Dot => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "mermaid and dot are graph formats; lint prints human, json, github or markdown",
+        )),
     }
 }
 

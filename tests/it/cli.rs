@@ -499,7 +499,7 @@ fn graph_mermaid_has_a_subgraph_per_phase_and_an_edge_per_dependency() {
 
 #[test]
 fn graph_dot_has_a_cluster_per_phase_and_an_edge_per_dependency() {
-    let out = text_of(&["graph", "--as", "dot"]);
+    let out = text_of(&["graph", "--format", "dot"]);
     assert!(out.trim_start().starts_with("digraph"), "{out}");
     assert!(out.trim_end().ends_with('}'), "{out}");
     for p in phases(&read(example_dir().join("plan.md"))) {
