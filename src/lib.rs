@@ -8,6 +8,7 @@
 //! `report` (emitters: human, json), `cli` (clap and the subcommands),
 //! `error` (operational failures and exit codes).
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -19,5 +20,6 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod scope;
+pub mod sheet;
 pub mod source;
 pub mod util;

@@ -109,6 +109,8 @@ pub struct Context<'p> {
     pub program: &'p Program,
     pub index: Index,
     pub skills: HashSet<&'p str>,
+    /// Cards' scopes, parsed once for every scope rule.
+    cards: std::sync::OnceLock<Vec<scopes::CardScope>>,
 }
 
 impl<'p> Context<'p> {
@@ -117,7 +119,13 @@ impl<'p> Context<'p> {
             program,
             index: Index::build(program),
             skills: program.config.skills.iter().map(String::as_str).collect(),
+            cards: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every card's scope, parsed on first use.
+    pub(crate) fn cards(&self) -> &[scopes::CardScope] {
+        self.cards.get_or_init(|| scopes::card_scopes(self))
     }
 }
 

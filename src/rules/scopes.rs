@@ -2,24 +2,50 @@
 //! and tasks that run side by side cannot touch a common path (decided on
 //! the glob patterns themselves, see `crate::scope`).
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskStatus;
-use crate::model::program::{Task, scope_of};
+use crate::model::program::scope_of;
 use crate::model::views::ScopeText;
 use crate::scope::{
-    Budget, CompiledScope, Overlap, Pattern, PatternError, Scope, overlap_compiled,
+    Budget, CompiledScope, Overlap, Pattern, PatternError, Scope, may_overlap, overlap_compiled,
 };
 use crate::source::{FileId, Span, Spanned};
 
 use super::{Context, rule};
 
-/// A card's scope: its globs as written and, where they all compile, the
-/// compiled scope.
-struct CardScope<'t> {
-    task: &'t Task,
+/// A card's scope: its globs as written, each parsed, and (when every glob
+/// parses) the scope, compiled to automata only when a check needs them.
+pub(crate) struct CardScope {
+    /// Index into `Index::tasks`.
+    task: usize,
     file: FileId,
-    text: ScopeText,
-    compiled: Option<CompiledScope>,
+    allowed: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
+    prohibited: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
+    scope: Option<Scope>,
+    compiled: OnceLock<Option<CompiledScope>>,
+}
+
+impl CardScope {
+    fn compiled(&self, budget: &Budget) -> Option<&CompiledScope> {
+        self.compiled
+            .get_or_init(|| {
+                self.scope
+                    .as_ref()
+                    .and_then(|s| CompiledScope::new(s, budget))
+            })
+            .as_ref()
+    }
+
+    fn globs(&self) -> impl Iterator<Item = &(Spanned<String>, Result<Pattern, PatternError>)> {
+        self.allowed.iter().chain(&self.prohibited)
+    }
+
+    fn first_glob(&self) -> Span {
+        self.allowed.first().map_or(Span::empty(0), |(g, _)| g.span)
+    }
 }
 
 fn parse_all(globs: &[Spanned<String>]) -> Vec<(Spanned<String>, Result<Pattern, PatternError>)> {
@@ -29,31 +55,31 @@ fn parse_all(globs: &[Spanned<String>]) -> Vec<(Spanned<String>, Result<Pattern,
         .collect()
 }
 
-fn card_scopes<'t>(cx: &'t Context<'_>) -> Vec<CardScope<'t>> {
-    let budget = Budget::default();
+pub(crate) fn card_scopes(cx: &Context<'_>) -> Vec<CardScope> {
     cx.index
         .tasks
         .iter()
-        .filter_map(|task| {
-            let text = scope_of(cx.program, task)?;
+        .enumerate()
+        .filter_map(|(i, task)| {
+            let text: ScopeText = scope_of(cx.program, task)?;
             let file = cx.program.docs[task.card?].file;
-            let allowed: Option<Vec<Pattern>> = parse_all(&text.allowed)
-                .into_iter()
-                .map(|(_, p)| p.ok())
-                .collect();
-            let prohibited: Option<Vec<Pattern>> = parse_all(&text.prohibited)
-                .into_iter()
-                .map(|(_, p)| p.ok())
-                .collect();
-            let compiled = match (allowed, prohibited) {
-                (Some(a), Some(p)) => CompiledScope::new(&Scope::new(a, p), &budget),
+            let allowed = parse_all(&text.allowed);
+            let prohibited = parse_all(&text.prohibited);
+            let ok =
+                |v: &[(Spanned<String>, Result<Pattern, PatternError>)]| -> Option<Vec<Pattern>> {
+                    v.iter().map(|(_, p)| p.as_ref().ok().cloned()).collect()
+                };
+            let scope = match (ok(&allowed), ok(&prohibited)) {
+                (Some(a), Some(p)) => Some(Scope::new(a, p)),
                 _ => None,
             };
             Some(CardScope {
-                task,
+                task: i,
                 file,
-                text,
-                compiled,
+                allowed,
+                prohibited,
+                scope,
+                compiled: OnceLock::new(),
             })
         })
         .collect()
@@ -82,11 +108,8 @@ shrinks, and overlap with other cards cannot be checked.
 );
 
 fn check_glob_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for card in card_scopes(cx) {
-        for (glob, result) in parse_all(&card.text.allowed)
-            .into_iter()
-            .chain(parse_all(&card.text.prohibited))
-        {
+    for card in cx.cards() {
+        for (glob, result) in card.globs() {
             let message = match result {
                 Err(PatternError::Invalid(m)) => {
                     format!("`{}` is not a valid glob: {m}", glob.value)
@@ -126,11 +149,8 @@ reaches outside the repository can change files no review will see.
 );
 
 fn check_scope_escapes(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for card in card_scopes(cx) {
-        for (glob, result) in parse_all(&card.text.allowed)
-            .into_iter()
-            .chain(parse_all(&card.text.prohibited))
-        {
+    for card in cx.cards() {
+        for (glob, result) in card.globs() {
             if let Err(PatternError::Escapes(reason)) = result {
                 out.push(
                     Diagnostic::new("", card.file, glob.span, format!("`{}` leaves the repository: {reason}", glob.value))
@@ -169,64 +189,91 @@ area, or move one card to another group.
 );
 
 fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let cards = card_scopes(cx);
+    let cards = cx.cards();
     let budget = Budget::default();
-    let first_glob = |c: &CardScope<'_>| c.text.allowed.first().map_or(Span::empty(0), |g| g.span);
-    for (i, a) in cards.iter().enumerate() {
-        for b in &cards[i + 1..] {
-            let group =
-                |c: &CardScope<'_>| c.task.group.as_ref().map(|g| g.value.trim().to_string());
-            let same_group = group(a).is_some_and(|g| !g.is_empty() && Some(g) == group(b));
-            let both_running =
-                a.task.status == TaskStatus::InProgress && b.task.status == TaskStatus::InProgress;
-            if !same_group && !both_running {
-                continue;
+    let task = |c: &CardScope| &cx.index.tasks[c.task];
+    // Only cards that run side by side are compared: members of one group,
+    // and the tasks in progress. Pairs come out in card order, each once.
+    let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut running = Vec::new();
+    for (i, c) in cards.iter().enumerate() {
+        if let Some(g) = task(c)
+            .group
+            .as_ref()
+            .map(|g| g.value.trim())
+            .filter(|g| !g.is_empty())
+        {
+            by_group.entry(g).or_default().push(i);
+        }
+        if task(c).status == TaskStatus::InProgress && task(c).status_known {
+            running.push(i);
+        }
+    }
+    let mut pairs: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    for (group, members) in &by_group {
+        for (k, &a) in members.iter().enumerate() {
+            for &b in &members[k + 1..] {
+                pairs.insert((a, b), format!("both are in group {group}"));
             }
-            let (Some(sa), Some(sb)) = (&a.compiled, &b.compiled) else {
-                continue;
-            };
-            if !sa.may_overlap(sb) {
-                continue;
-            }
-            let why = if same_group {
-                format!("both are in group {}", group(a).unwrap_or_default())
-            } else {
-                "both are in_progress".to_string()
-            };
-            match overlap_compiled(sa, sb, &budget) {
-                Overlap::Disjoint => {}
-                Overlap::Witness(path) => out.push(
-                    Diagnostic::new(
-                        "",
-                        b.file,
-                        glob_matching(b, &path),
-                        format!("`{}` and `{}` can both touch `{path}` ({why})", b.task.id, a.task.id),
-                    )
+        }
+    }
+    for (k, &a) in running.iter().enumerate() {
+        for &b in &running[k + 1..] {
+            pairs
+                .entry((a, b))
+                .or_insert_with(|| "both are in_progress".to_string());
+        }
+    }
+    for ((ai, bi), why) in pairs {
+        let (a, b) = (&cards[ai], &cards[bi]);
+        let (Some(sa), Some(sb)) = (&a.scope, &b.scope) else {
+            continue;
+        };
+        if !may_overlap(sa, sb) {
+            continue; // literal prefixes already keep them apart
+        }
+        let (Some(ca), Some(cb)) = (a.compiled(&budget), b.compiled(&budget)) else {
+            out.push(undecided(cx, a, b, &why));
+            continue;
+        };
+        let (ta, tb) = (task(a), task(b));
+        match overlap_compiled(ca, cb, &budget) {
+            Overlap::Disjoint => {}
+            Overlap::Witness(path) => out.push(
+                Diagnostic::new("", b.file, glob_matching(b, &path), format!("`{}` and `{}` can both touch `{path}` ({why})", tb.id, ta.id))
                     .help(format!(
                         "narrow one scope, add the other's area to its Prohibited areas, or dispatch `{}` in another group",
-                        b.task.id
+                        tb.id
                     ))
-                    .related(a.file, glob_matching(a, &path), format!("`{}`'s scope holds `{path}` too", a.task.id)),
-                ),
-                Overlap::TooComplex => out.push(
-                    Diagnostic::new("", b.file, first_glob(b), format!("cannot decide whether `{}` and `{}` overlap: the globs are too complex ({why})", b.task.id, a.task.id))
-                        .help("simplify the globs (fewer alternatives, fewer `*` in one component)")
-                        .related(a.file, first_glob(a), format!("`{}`'s scope", a.task.id)),
-                ),
-            }
+                    .related(a.file, glob_matching(a, &path), format!("`{}`'s scope holds `{path}` too", ta.id)),
+            ),
+            Overlap::TooComplex => out.push(undecided(cx, a, b, &why)),
         }
     }
 }
 
+fn undecided(cx: &Context<'_>, a: &CardScope, b: &CardScope, why: &str) -> Diagnostic {
+    let (ta, tb) = (&cx.index.tasks[a.task], &cx.index.tasks[b.task]);
+    Diagnostic::new(
+        "",
+        b.file,
+        b.first_glob(),
+        format!(
+            "cannot decide whether `{}` and `{}` overlap: the globs are too complex ({why})",
+            tb.id, ta.id
+        ),
+    )
+    .help("simplify the globs (fewer alternatives, fewer `*` in one component)")
+    .related(a.file, a.first_glob(), format!("`{}`'s scope", ta.id))
+}
+
 /// The span of the card's allowed glob that matches `path` (the first glob
 /// when none does, which cannot happen for a witness).
-fn glob_matching(card: &CardScope<'_>, path: &str) -> Span {
-    card.text
-        .allowed
+fn glob_matching(card: &CardScope, path: &str) -> Span {
+    card.allowed
         .iter()
-        .find(|g| Pattern::parse(g.value.trim()).is_ok_and(|p| p.is_match(path)))
-        .or(card.text.allowed.first())
-        .map_or(Span::empty(0), |g| g.span)
+        .find(|(_, p)| p.as_ref().is_ok_and(|p| p.is_match(path)))
+        .map_or(card.first_glob(), |(g, _)| g.span)
 }
 
 rule!(
@@ -253,28 +300,92 @@ the card was most likely edited in one place and not the other.
 
 fn check_scope_self_conflict(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let budget = Budget::default();
-    for card in card_scopes(cx) {
-        if card.text.allowed.is_empty() || card.text.prohibited.is_empty() {
+    for card in cx.cards() {
+        let Some(scope) = &card.scope else { continue };
+        if scope.allowed.is_empty() || scope.prohibited.is_empty() || sample_allowed(scope) {
             continue;
         }
-        let parsed = |g: &[Spanned<String>]| -> Option<Vec<Pattern>> {
-            g.iter()
-                .map(|x| Pattern::parse(x.value.trim()).ok())
-                .collect()
-        };
-        let (Some(a), Some(p)) = (parsed(&card.text.allowed), parsed(&card.text.prohibited)) else {
-            continue;
-        };
-        if crate::scope::is_empty(&Scope::new(a, p), &budget) == Some(true) {
-            let span = card.text.allowed.first().map_or(Span::empty(0), |g| g.span);
-            let mut d = Diagnostic::new("", card.file, span, format!("every path `{}` may change is in its prohibited areas", card.task.id))
+        if crate::scope::is_empty(scope, &budget) == Some(true) {
+            let id = &cx.index.tasks[card.task].id;
+            let mut d = Diagnostic::new("", card.file, card.first_glob(), format!("every path `{id}` may change is in its prohibited areas"))
                 .help("narrow the prohibited areas, or widen Files/paths: as written the agent can change nothing");
-            if let Some(p) = card.text.prohibited.first() {
+            if let Some((p, _)) = card.prohibited.first() {
                 d = d.related(card.file, p.span, "prohibited here");
             }
             out.push(d);
         }
     }
+}
+
+/// A cheap proof that the effective scope is not empty: a sample path of
+/// some allowed glob that no prohibited glob matches. False means "not
+/// proven", and the exact check runs.
+fn sample_allowed(scope: &Scope) -> bool {
+    scope.allowed.iter().any(|a| {
+        let sample = sample_path(a.normalized());
+        a.is_match(&sample)
+            && !scope
+                .prohibited
+                .iter()
+                .any(|p| sample.starts_with(p.literal_prefix()) && p.is_match(&sample))
+    })
+}
+
+/// A path a glob probably matches: each wildcard replaced by a plain name,
+/// each class and alternative by its first choice.
+fn sample_path(glob: &str) -> String {
+    let mut out = String::new();
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => {
+                if chars.peek() == Some(&'*') {
+                    chars.next();
+                    if chars.peek() == Some(&'/') {
+                        chars.next(); // `**/`: zero folders
+                    } else {
+                        out.push_str("orch-sample");
+                    }
+                } else {
+                    out.push_str("orch-sample");
+                }
+            }
+            '?' => out.push('x'),
+            '[' => {
+                let mut first = None;
+                for c in chars.by_ref() {
+                    if c == ']' && first.is_some() {
+                        break;
+                    }
+                    if first.is_none() && c != '!' && c != '^' {
+                        first = Some(c);
+                    }
+                }
+                out.push(first.unwrap_or('x'));
+            }
+            '{' => {
+                // The first alternative, up to the matching `,` or `}`.
+                let mut depth = 0;
+                let mut taken = String::new();
+                let mut done = false;
+                for c in chars.by_ref() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => done = true,
+                        _ => {}
+                    }
+                    if !done {
+                        taken.push(c);
+                    }
+                }
+                out.push_str(&sample_path(&taken));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 rule!(
@@ -314,5 +425,18 @@ fn check_card_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 task.id, task.id
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_path;
+
+    #[test]
+    fn samples_follow_the_glob() {
+        assert_eq!(sample_path("mod5/**"), "mod5/orch-sample");
+        assert_eq!(sample_path("src/**/*.rs"), "src/orch-sample.rs");
+        assert_eq!(sample_path("src/{ui,ui/**}"), "src/ui");
+        assert_eq!(sample_path("a/[!x]?.{md,txt}"), "a/xx.md");
     }
 }

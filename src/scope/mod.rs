@@ -15,7 +15,10 @@ mod overlap;
 
 use std::fmt;
 
-use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSetBuilder};
+use std::sync::OnceLock;
+
+use globset::{Candidate, GlobBuilder, GlobSetBuilder};
+use regex_automata::meta;
 
 pub use overlap::{CompiledScope, PairReport, overlap_compiled, pairwise_overlaps};
 
@@ -51,12 +54,19 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
-/// One glob of a scope, normalised and compiled.
+/// The longest glob `orch` accepts, in bytes: longer ones are reported as
+/// too complex rather than compiled (globset's matcher compilation has no
+/// size limit of its own).
+pub const MAX_PATTERN_BYTES: usize = 1024;
+
+/// One glob of a scope, normalised. Parsing is cheap; the matcher is built
+/// on first use, without a full DFA (a lazy DFA is enough for matching a few
+/// paths; the overlap check builds its own automata).
 #[derive(Debug, Clone)]
 pub struct Pattern {
     raw: String,
     normalized: String,
-    glob: GlobMatcher,
+    matcher: OnceLock<Option<meta::Regex>>,
     regex: String,
     /// Every matching path starts with this text.
     prefix: String,
@@ -71,12 +81,14 @@ impl Pattern {
     /// `literal_separator(true)`.
     pub fn parse(raw: &str) -> Result<Pattern, PatternError> {
         let (normalized, literal) = normalize(raw)?;
+        if normalized.len() > MAX_PATTERN_BYTES {
+            return Err(PatternError::TooComplex);
+        }
         let glob = GlobBuilder::new(&normalized)
             .literal_separator(true)
             .build()
             .map_err(|e| PatternError::Invalid(e.kind().to_string()))?;
         let regex = glob.regex().to_string();
-        overlap::check_pattern_regex(&regex)?;
         // A bare path matches itself and what is under it: its whole text is
         // a prefix of every match. Otherwise, the literal directories.
         let prefix =
@@ -84,7 +96,7 @@ impl Pattern {
         Ok(Pattern {
             raw: raw.to_string(),
             normalized,
-            glob: glob.compile_matcher(),
+            matcher: OnceLock::new(),
             regex,
             prefix,
         })
@@ -107,7 +119,27 @@ impl Pattern {
 
     /// Does the repository-relative path `path` match?
     pub fn is_match(&self, path: &str) -> bool {
-        self.glob.is_match(path)
+        let matcher = self.matcher.get_or_init(|| {
+            // As globset builds it, minus the full DFA.
+            meta::Regex::builder()
+                .configure(
+                    meta::Config::new()
+                        .utf8_empty(false)
+                        .nfa_size_limit(Some(10 * (1 << 20)))
+                        .hybrid_cache_capacity(10 * (1 << 20))
+                        .dfa(false),
+                )
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .utf8(false)
+                        .dot_matches_new_line(true),
+                )
+                .build(&self.regex)
+                .ok()
+        });
+        matcher
+            .as_ref()
+            .is_some_and(|m| m.is_match(path.as_bytes()))
     }
 
     /// Longest literal directory prefix (e.g. "src/ui/" for "src/ui/**/*.rs"),

@@ -18,7 +18,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::{start, syntax};
 use regex_automata::{Anchored, MatchKind};
 
-use super::{Budget, Overlap, Pattern, PatternError, Scope, prefixes_compatible};
+use super::{Budget, Overlap, Pattern, Scope, prefixes_compatible};
 
 /// Bytes of transition table one DFA state may take, used to turn
 /// [`Budget::max_dfa_states`] into regex-automata's byte limits.
@@ -55,12 +55,12 @@ impl Auto {
                 if e.is_size_limit_exceeded() {
                     BuildFailure::TooComplex
                 } else {
-                    BuildFailure::Invalid(e.to_string())
+                    BuildFailure::Invalid
                 }
             })?;
         let start = dfa
             .start_state(&start::Config::new().anchored(Anchored::Yes))
-            .map_err(|e| BuildFailure::Invalid(e.to_string()))?;
+            .map_err(|_| BuildFailure::Invalid)?;
         Auto::analyse(dfa, start, budget.max_dfa_states)
             .map_err(|TooComplex| BuildFailure::TooComplex)
     }
@@ -139,7 +139,8 @@ impl Auto {
 
 enum BuildFailure {
     TooComplex,
-    Invalid(String),
+    /// Not expected for a regex globset produced; treated as too complex.
+    Invalid,
 }
 
 /// One byte per equivalence class of `classes`, the first in byte order.
@@ -225,14 +226,6 @@ fn dfa_builder(max_states: usize) -> dense::Builder {
 }
 
 /// Checks that one pattern's regex compiles to a DFA within the default budget.
-pub(super) fn check_pattern_regex(regex: &str) -> Result<(), PatternError> {
-    match Auto::build(&[regex], &Budget::default()) {
-        Ok(_) => Ok(()),
-        Err(BuildFailure::TooComplex) => Err(PatternError::TooComplex),
-        Err(BuildFailure::Invalid(m)) => Err(PatternError::Invalid(m)),
-    }
-}
-
 fn build_side(patterns: &[&Pattern], budget: &Budget) -> Result<Option<Auto>, TooComplex> {
     if patterns.is_empty() {
         return Ok(None);
