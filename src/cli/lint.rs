@@ -29,7 +29,7 @@ pub struct LintArgs {
 pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     if matches!(g.format, report::Format::Mermaid | report::Format::Dot) {
         return Err(Error::usage(
-            "mermaid and dot are `orch graph` formats; lint prints human, json, github or markdown",
+            "mermaid and dot are `orch graph` formats; lint prints human, json, github, sarif or markdown",
         ));
     }
     let ws = Workspace::find(g)?;

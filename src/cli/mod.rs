@@ -10,10 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::error::{Outcome, Result};
 use crate::report::Format;
 
+mod completions;
 mod example;
 mod init;
 mod lint;
 mod meta;
+mod sheet;
 mod views;
 mod workspace;
 
@@ -93,6 +95,13 @@ pub enum Command {
     Schema(meta::SchemaArgs),
     /// List the rules, or explain one
     Rules(meta::RulesArgs),
+    /// Group tasks into parallel groups with no scope overlap
+    Sheet(sheet::SheetArgs),
+    /// Print shell completions
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
 }
 
 /// Parse the arguments and run the command.
@@ -117,5 +126,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::New(args) => init::new(args, g, out),
         Command::Schema(args) => meta::schema(args, out),
         Command::Rules(args) => meta::rules(args, g, out),
+        Command::Sheet(args) => sheet::run(args, g, out),
+        Command::Completions(args) => completions::completions(args, out),
+        Command::Man => completions::man(out),
     }
 }

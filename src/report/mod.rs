@@ -10,6 +10,7 @@ mod github;
 mod human;
 mod json;
 mod markdown;
+mod sarif;
 
 pub use human::HumanOptions;
 
@@ -18,6 +19,8 @@ pub enum Format {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
     Markdown,
     /// `orch graph` only.
     Mermaid,
@@ -56,10 +59,11 @@ pub fn emit(
         Format::Human => human::emit(report, human, out),
         Format::Json => json::emit(report, out),
         Format::Github => github::emit(report, out),
+        Format::Sarif => sarif::emit(report, out),
         Format::Markdown => markdown::emit(report, out),
         Format::Mermaid | Format::Dot => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "mermaid and dot are graph formats; lint prints human, json, github or markdown",
+            "mermaid and dot are graph formats; lint prints human, json, github, sarif or markdown",
         )),
     }
 }

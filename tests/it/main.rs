@@ -3,7 +3,10 @@
 
 mod cli;
 mod faults;
+mod formats;
+mod git;
 mod rules;
+mod sheet;
 mod util;
 
 #[test]
