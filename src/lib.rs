@@ -14,6 +14,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsx;
+pub mod git;
 pub mod model;
 pub mod parse;
 pub mod report;

@@ -1,0 +1,555 @@
+//! Git access for `orch`, through gix: the only module in the crate that
+//! imports it.
+//!
+//! Reading: discovery ([`Repo::discover`], honouring `GIT_DIR` and
+//! `GIT_WORK_TREE`), tracked files and staged content from the index, files
+//! of a revision's tree, revisions, merge-bases (a shallow clone that lacks
+//! one is [`GitError::Shallow`], never a silent pass), the default branch,
+//! tree-to-tree and HEAD-to-index changes with rename detection, the hooks
+//! folder, and the commits `orch` made (by their `Orch-Task:` trailer).
+//!
+//! Writing: [`Repo::commit_files`] commits a few files on top of HEAD as
+//! DESIGN 7 says: HEAD's tree with only those paths replaced, the branch ref
+//! moved under git's lock protocol with a reflog entry and a compare-and-swap
+//! against the HEAD that was read, then only those paths' index entries
+//! updated under `index.lock`. The user's other staged and unstaged changes
+//! are left exactly as they were; the work tree is never touched.
+//!
+//! What gix cannot do, and so `orch` does not: run hooks, sign commits (the
+//! caller is told when `commit.gpgsign` is set), or apply clean filters
+//! (`core.autocrlf`, `.gitattributes`) to committed content, which is
+//! committed byte for byte.
+//!
+//! Paths are repository-relative with `/` separators; a path that is not
+//! UTF-8 is converted lossily.
+
+mod commit;
+mod error;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use gix::bstr::{BStr, ByteSlice};
+
+pub use error::GitError;
+
+/// How long to wait for `index.lock` or a ref lock held by someone else.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A repository with a work tree.
+pub struct Repo {
+    repo: gix::Repository,
+    workdir: PathBuf,
+}
+
+/// One changed path between two trees (or HEAD and the index).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    Added(String),
+    Deleted(String),
+    Modified(String),
+    Renamed { from: String, to: String },
+}
+
+impl Change {
+    /// The path as it is after the change (the new name of a rename).
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Added(p) | Change::Deleted(p) | Change::Modified(p) => p,
+            Change::Renamed { to, .. } => to,
+        }
+    }
+}
+
+/// What [`Repo::commit_files`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// The new commit.
+    pub id: gix::ObjectId,
+    /// `commit.gpgsign` is set: the commit is unsigned all the same (gix
+    /// cannot sign), which the caller should say.
+    pub gpgsign: bool,
+    /// The branch that moved (`main`), or `None` when HEAD is detached.
+    pub branch: Option<String>,
+}
+
+/// A commit made by `orch`, read back from its trailers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrchCommit {
+    pub id: gix::ObjectId,
+    /// The first line of the message.
+    pub subject: String,
+    /// Every trailer of the message's last paragraph, in order.
+    pub trailers: Vec<(String, String)>,
+    /// Author time, seconds since the Unix epoch.
+    pub time: i64,
+}
+
+impl OrchCommit {
+    /// The value of the first trailer named `key` (case-insensitive).
+    pub fn trailer(&self, key: &str) -> Option<&str> {
+        self.trailers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn lossy(path: &BStr) -> String {
+    path.to_str_lossy().into_owned()
+}
+
+fn is_not_a_repository(err: &gix::Error) -> bool {
+    use gix::discover::upwards::Error as E;
+    matches!(
+        err.downcast_any_ref::<E>(),
+        Some(
+            E::NoGitRepository { .. }
+                | E::NoGitRepositoryWithinCeiling { .. }
+                | E::NoGitRepositoryWithinFs { .. }
+        )
+    )
+}
+
+impl Repo {
+    /// Discover the repository holding `start`, walking up like git does and
+    /// honouring `GIT_DIR` / `GIT_WORK_TREE` (and `GIT_CEILING_DIRECTORIES`).
+    /// `Ok(None)` when `start` is in no repository; [`GitError::Bare`] for a
+    /// repository without a work tree.
+    pub fn discover(start: &Path) -> Result<Option<Repo>, GitError> {
+        match gix::ThreadSafeRepository::discover_with_environment_overrides(start) {
+            Ok(repo) => Repo::from_gix(repo.to_thread_local()).map(Some),
+            Err(err) if is_not_a_repository(&err) => Ok(None),
+            Err(err) => Err(GitError::gix(
+                format!(
+                    "cannot open the git repository at or above {}",
+                    start.display()
+                ),
+                err,
+            )),
+        }
+    }
+
+    fn from_gix(repo: gix::Repository) -> Result<Repo, GitError> {
+        let Some(workdir) = repo.workdir() else {
+            return Err(GitError::Bare {
+                git_dir: repo.git_dir().to_path_buf(),
+            });
+        };
+        let workdir = std::path::absolute(workdir).map_err(|source| GitError::Io {
+            path: workdir.to_path_buf(),
+            source,
+        })?;
+        Ok(Repo { repo, workdir })
+    }
+
+    /// The top of the work tree, absolute.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// The repository's git folder (`.git`, or a linked worktree's own).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.git_dir()
+    }
+
+    fn index(&self) -> Result<gix::worktree::Index, GitError> {
+        self.repo
+            .index_or_empty()
+            .map_err(|e| GitError::gix("cannot read the git index", e))
+    }
+
+    /// Tracked files from the index (`git ls-files`), skipping submodules and
+    /// sparse directory entries; sorted, each path once.
+    pub fn tracked_files(&self) -> Result<Vec<String>, GitError> {
+        use gix::index::entry::Mode;
+        let index = self.index()?;
+        let mut out: Vec<String> = index
+            .entries()
+            .iter()
+            .filter(|e| !e.mode.contains(Mode::COMMIT) && e.mode != Mode::DIR)
+            .map(|e| lossy(e.path(&index)))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Staged content: the index's stage-0 blobs whose paths start with
+    /// `prefix` (e.g. `.orchestrator/`), sorted by path.
+    pub fn index_files(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        use gix::index::entry::{Mode, Stage};
+        let index = self.index()?;
+        let Some(entries) = index.prefixed_entries(prefix.into()) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            if e.stage() != Stage::Unconflicted
+                || e.mode.contains(Mode::COMMIT)
+                || e.mode == Mode::DIR
+                || e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD)
+            {
+                continue;
+            }
+            let path = lossy(e.path(&index));
+            if !path.starts_with(prefix) {
+                continue;
+            }
+            let blob = self.repo.find_blob(e.id).map_err(|err| {
+                GitError::gix(format!("cannot read the staged content of {path}"), err)
+            })?;
+            out.push((path, blob.data.clone()));
+        }
+        Ok(out)
+    }
+
+    fn commit_of(&self, rev: &str) -> Result<gix::Commit<'_>, GitError> {
+        let bad = |e: gix::Error| GitError::BadRevision {
+            rev: rev.to_string(),
+            detail: error::describe(&e),
+        };
+        let id = self.repo.rev_parse_single(rev).map_err(bad)?;
+        let object = id.object().map_err(bad)?;
+        object.peel_to_commit().map_err(bad)
+    }
+
+    fn tree_of(&self, rev: &str) -> Result<gix::Tree<'_>, GitError> {
+        self.commit_of(rev)?
+            .tree()
+            .map_err(|e| GitError::gix(format!("cannot read the tree of {rev}"), e))
+    }
+
+    /// The commit `rev` names (tags are peeled).
+    pub fn resolve(&self, rev: &str) -> Result<gix::ObjectId, GitError> {
+        Ok(self.commit_of(rev)?.id)
+    }
+
+    /// Files of the tree at `rev` whose paths start with `prefix`, sorted by path.
+    pub fn files_at(&self, rev: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let root = self.tree_of(rev)?;
+        let context = || format!("cannot read the files of {rev} under {prefix}");
+        // Descend to the deepest folder the prefix names, then filter.
+        let (dir, subtree) = match prefix.rfind('/') {
+            None => (String::new(), root),
+            Some(i) => {
+                let dir = &prefix[..i];
+                let entry = root
+                    .lookup_entry(dir.split('/').filter(|c| !c.is_empty()))
+                    .map_err(|e| GitError::gix(context(), e))?;
+                match entry {
+                    Some(entry) if entry.mode().is_tree() => {
+                        let tree = self
+                            .repo
+                            .find_tree(entry.object_id())
+                            .map_err(|e| GitError::gix(context(), e))?;
+                        (format!("{dir}/"), tree)
+                    }
+                    _ => return Ok(Vec::new()),
+                }
+            }
+        };
+        let records = subtree
+            .traverse()
+            .breadthfirst
+            .files()
+            .map_err(|e| GitError::gix(context(), e))?;
+        let mut out = Vec::new();
+        for rec in records {
+            if !rec.mode.is_blob() && !rec.mode.is_link() {
+                continue;
+            }
+            let path = format!("{dir}{}", rec.filepath.to_str_lossy());
+            if !path.starts_with(prefix) {
+                continue;
+            }
+            let blob = self
+                .repo
+                .find_blob(rec.oid)
+                .map_err(|e| GitError::gix(context(), e))?;
+            out.push((path, blob.data.clone()));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// One file at a revision; `None` if the path is absent or not a file.
+    pub fn file_at(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = self.tree_of(rev)?;
+        let context = || format!("cannot read {path} at {rev}");
+        let entry = tree
+            .lookup_entry(path.split('/').filter(|c| !c.is_empty()))
+            .map_err(|e| GitError::gix(context(), e))?;
+        match entry {
+            Some(entry) if entry.mode().is_blob() || entry.mode().is_link() => {
+                let blob = self
+                    .repo
+                    .find_blob(entry.object_id())
+                    .map_err(|e| GitError::gix(context(), e))?;
+                Ok(Some(blob.data.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The merge-base of two revisions. In a shallow clone whose history
+    /// stops before it, [`GitError::Shallow`] with the fix.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<gix::ObjectId, GitError> {
+        let one = self.resolve(a)?;
+        let two = self.resolve(b)?;
+        let shallow = || GitError::Shallow {
+            a: a.to_string(),
+            b: b.to_string(),
+        };
+        match self.repo.merge_base(one, two) {
+            Ok(Some(id)) => Ok(id.detach()),
+            Ok(None) if self.is_shallow() => Err(shallow()),
+            Ok(None) => Err(GitError::NoMergeBase {
+                a: a.to_string(),
+                b: b.to_string(),
+            }),
+            Err(_) if self.is_shallow() => Err(shallow()),
+            Err(e) => Err(GitError::gix(
+                format!("cannot compute the merge-base of {a} and {b}"),
+                e,
+            )),
+        }
+    }
+
+    /// The default branch, as a revision [`Repo::resolve`] accepts:
+    /// origin/HEAD's target (`origin/main`), else a local `main`, else
+    /// `master`, else `origin/main` or `origin/master` (a CI checkout often
+    /// has remote branches only).
+    pub fn default_branch(&self) -> Result<String, GitError> {
+        use gix::refs::TargetRef;
+        if let Ok(Some(head)) = self.repo.try_find_reference("refs/remotes/origin/HEAD")
+            && let TargetRef::Symbolic(target) = head.target()
+        {
+            let name = target.as_bstr().to_str_lossy();
+            if let Some(short) = name.strip_prefix("refs/remotes/") {
+                return Ok(short.to_string());
+            }
+        }
+        for (full, short) in [
+            ("refs/heads/main", "main"),
+            ("refs/heads/master", "master"),
+            ("refs/remotes/origin/main", "origin/main"),
+            ("refs/remotes/origin/master", "origin/master"),
+        ] {
+            if let Ok(Some(_)) = self.repo.try_find_reference(full) {
+                return Ok(short.to_string());
+            }
+        }
+        Err(GitError::NoDefaultBranch)
+    }
+
+    /// The clone is shallow (its history is cut off).
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow().unwrap_or(false)
+    }
+
+    /// Changed paths from `base`'s tree to `head`'s, renames detected
+    /// (git's default similarity, 50%).
+    pub fn changes(&self, base: &str, head: &str) -> Result<Vec<Change>, GitError> {
+        let old = self.tree_of(base)?;
+        let new = self.tree_of(head)?;
+        let options =
+            gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites::default()));
+        let changes = self
+            .repo
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(options))
+            .map_err(|e| GitError::gix(format!("cannot diff {base} against {head}"), e))?;
+        Ok(to_changes(changes))
+    }
+
+    /// HEAD's tree against the index (`git diff --cached --name-status`),
+    /// renames detected as `diff.renames` says (on by default). A path with
+    /// merge conflicts is `Modified`.
+    pub fn staged_changes(&self) -> Result<Vec<Change>, GitError> {
+        use gix::index::entry::{Flags, Mode, Stage};
+        use gix::objs::tree::EntryKind;
+        let context = "cannot compare HEAD with the index";
+        // Build the index's tree in memory (nothing is written to the
+        // object database), then diff it against HEAD's tree.
+        let mem = self.repo.clone().with_object_memory();
+        let head_tree = mem
+            .head_tree_id_or_empty()
+            .map_err(|e| GitError::gix(context, e))?
+            .detach();
+        let index = self.index()?;
+        let empty = gix::ObjectId::empty_tree(mem.object_hash());
+        let mut editor = mem
+            .edit_tree(empty)
+            .map_err(|e| GitError::gix(context, e))?;
+        let mut conflicted: Vec<String> = Vec::new();
+        for e in index.entries() {
+            let path = e.path(&index);
+            if e.stage() != Stage::Unconflicted {
+                let p = lossy(path);
+                if conflicted.last() != Some(&p) {
+                    conflicted.push(p);
+                }
+                continue;
+            }
+            if e.flags.contains(Flags::INTENT_TO_ADD) {
+                continue;
+            }
+            let kind = if e.mode == Mode::DIR {
+                EntryKind::Tree
+            } else if e.mode.contains(Mode::COMMIT) {
+                EntryKind::Commit
+            } else if e.mode == Mode::SYMLINK {
+                EntryKind::Link
+            } else if e.mode == Mode::FILE_EXECUTABLE {
+                EntryKind::BlobExecutable
+            } else {
+                EntryKind::Blob
+            };
+            editor
+                .upsert(path, kind, e.id)
+                .map_err(|err| GitError::gix(format!("{context} (at {})", lossy(path)), err))?;
+        }
+        let index_tree = editor
+            .write()
+            .map_err(|e| GitError::gix(context, e))?
+            .detach();
+        let old = mem
+            .find_tree(head_tree)
+            .map_err(|e| GitError::gix(context, e))?;
+        let new = mem
+            .find_tree(index_tree)
+            .map_err(|e| GitError::gix(context, e))?;
+        let changes = mem
+            .diff_tree_to_tree(Some(&old), Some(&new), None)
+            .map_err(|e| GitError::gix(context, e))?;
+        let mut out = to_changes(changes);
+        if !conflicted.is_empty() {
+            out.retain(|c| !matches!(c, Change::Deleted(p) if conflicted.contains(p)));
+            out.extend(conflicted.into_iter().map(Change::Modified));
+            out.sort_by(|a, b| a.path().cmp(b.path()));
+        }
+        Ok(out)
+    }
+
+    /// The hooks folder git uses: `core.hooksPath` (a relative value is
+    /// taken from the top of the work tree, `~` is expanded), else
+    /// `<common git dir>/hooks`.
+    pub fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+        let configured = self
+            .repo
+            .config_snapshot()
+            .trusted_path("core.hooksPath")
+            .map_err(|e| GitError::gix("cannot read core.hooksPath", e))?;
+        Ok(match configured {
+            Some(path) if path.is_absolute() => path,
+            Some(path) => self.workdir.join(path),
+            None => self.repo.common_dir().join("hooks"),
+        })
+    }
+
+    /// Commits reachable from HEAD, newest first, whose message has the
+    /// trailer `Orch-Task: <task>` (any task if `None`); at most `limit`.
+    /// An unborn HEAD has none.
+    pub fn orch_commits(
+        &self,
+        task: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OrchCommit>, GitError> {
+        use gix::revision::walk::Sorting;
+        let context = "cannot read the commit history";
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let head = self.repo.head().map_err(|e| GitError::gix(context, e))?;
+        let Some(tip) = head.id() else {
+            return Ok(out);
+        };
+        let walk = tip
+            .ancestors()
+            .sorting(Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(|e| GitError::gix(context, e))?;
+        for info in walk {
+            let info = info.map_err(|e| GitError::gix(context, e))?;
+            let commit = info.object().map_err(|e| GitError::gix(context, e))?;
+            let message = commit.message().map_err(|e| GitError::gix(context, e))?;
+            let trailers: Vec<(String, String)> = match message.body() {
+                Some(body) => body
+                    .trailers()
+                    .map(|t| (lossy(t.token), lossy(t.value.as_ref())))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let wanted = trailers.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("Orch-Task") && task.is_none_or(|t| v.trim() == t)
+            });
+            if !wanted {
+                continue;
+            }
+            let time = commit
+                .author()
+                .map(|a| a.seconds())
+                .map_err(|e| GitError::gix(context, e))?;
+            out.push(OrchCommit {
+                id: commit.id,
+                subject: lossy(message.summary().as_ref()),
+                trailers,
+                time,
+            });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn to_changes(changes: Vec<gix::object::tree::diff::ChangeDetached>) -> Vec<Change> {
+    use gix::object::tree::diff::ChangeDetached as C;
+    let mut out = Vec::new();
+    for change in changes {
+        match change {
+            C::Addition {
+                location,
+                entry_mode,
+                ..
+            } if !entry_mode.is_tree() => out.push(Change::Added(lossy(location.as_ref()))),
+            C::Deletion {
+                location,
+                entry_mode,
+                ..
+            } if !entry_mode.is_tree() => out.push(Change::Deleted(lossy(location.as_ref()))),
+            C::Modification {
+                location,
+                previous_entry_mode,
+                entry_mode,
+                ..
+            } => match (previous_entry_mode.is_tree(), entry_mode.is_tree()) {
+                (false, false) => out.push(Change::Modified(lossy(location.as_ref()))),
+                (true, false) => out.push(Change::Added(lossy(location.as_ref()))),
+                (false, true) => out.push(Change::Deleted(lossy(location.as_ref()))),
+                (true, true) => {}
+            },
+            C::Rewrite {
+                source_location,
+                location,
+                entry_mode,
+                copy,
+                ..
+            } if !entry_mode.is_tree() => {
+                if copy {
+                    out.push(Change::Added(lossy(location.as_ref())));
+                } else {
+                    out.push(Change::Renamed {
+                        from: lossy(source_location.as_ref()),
+                        to: lossy(location.as_ref()),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
