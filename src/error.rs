@@ -18,6 +18,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A git operation failed; the message says how to fix it.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     /// Writing to stdout failed (a closed pipe ends quietly).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

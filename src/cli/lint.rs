@@ -24,6 +24,10 @@ pub struct LintArgs {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Lint the staged content (the git index), not the work tree: what the
+    /// next commit will hold. The pre-commit hook runs this.
+    #[arg(long, conflicts_with = "fix")]
+    pub staged: bool,
 }
 
 pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
@@ -33,7 +37,11 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
         ));
     }
     let ws = Workspace::find(g)?;
-    let mut program = ws.load()?;
+    let mut program = if args.staged {
+        ws.load_staged()?
+    } else {
+        ws.load()?
+    };
     if args.fix {
         let fixed = fix(&program)?;
         for line in &fixed {

@@ -10,12 +10,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::error::{Outcome, Result};
 use crate::report::Format;
 
+mod align;
 mod completions;
+mod dispatch;
 mod example;
+mod hook;
 mod init;
 mod lint;
 mod meta;
+mod replan;
+mod scope;
 mod sheet;
+mod transition;
 mod views;
 mod workspace;
 
@@ -50,6 +56,9 @@ pub struct Global {
     /// Print only problems
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Write files, commit nothing (transitions, replan --apply)
+    #[arg(long, global = true)]
+    pub no_commit: bool,
     /// Colour: auto (a terminal, and NO_COLOR unset), always or never
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
@@ -97,6 +106,30 @@ pub enum Command {
     Rules(meta::RulesArgs),
     /// Group tasks into parallel groups with no scope overlap
     Sheet(sheet::SheetArgs),
+    /// Check changed files against the tasks' scopes
+    Scope(scope::ScopeArgs),
+    /// todo -> in_progress, after checking dependencies, card and scope
+    Start(transition::StartArgs),
+    /// Record a result: a ledger row and the status, in one commit
+    Record(transition::RecordArgs),
+    /// Block a task
+    Block(transition::ReasonArgs),
+    /// Cancel a task
+    Cancel(transition::ReasonArgs),
+    /// Split a partial task into children
+    Split(transition::SplitArgs),
+    /// Apply the re-planning rules to the ledger
+    Replan(replan::ReplanArgs),
+    /// The transition history, read from git commits
+    Log(replan::LogArgs),
+    /// The Documentation Alignment Checklist over a git range
+    AlignDocs(align::AlignArgs),
+    /// Install or remove the git pre-commit hook
+    Hook(hook::HookArgs),
+    /// Run the agents of a group or of tasks in parallel, then harvest
+    Dispatch(dispatch::DispatchArgs),
+    /// Evidence, exit codes and scope violations of a dispatch run
+    Harvest(dispatch::HarvestArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff)
@@ -127,6 +160,18 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Schema(args) => meta::schema(args, out),
         Command::Rules(args) => meta::rules(args, g, out),
         Command::Sheet(args) => sheet::run(args, g, out),
+        Command::Scope(args) => scope::run(args, g, out),
+        Command::Start(args) => transition::start(args, g, out),
+        Command::Record(args) => transition::record(args, g, out),
+        Command::Block(args) => transition::block(args, g, out),
+        Command::Cancel(args) => transition::cancel(args, g, out),
+        Command::Split(args) => transition::split(args, g, out),
+        Command::Replan(args) => replan::replan(args, g, out),
+        Command::Log(args) => replan::log(args, g, out),
+        Command::AlignDocs(args) => align::run(args, g, out),
+        Command::Hook(args) => hook::run(args, g, out),
+        Command::Dispatch(args) => dispatch::dispatch(args, g, out),
+        Command::Harvest(args) => dispatch::harvest(args, g, out),
         Command::Completions(args) => completions::completions(args, out),
         Command::Man => completions::man(out),
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::model::Program;
+use crate::model::program::{Input, MAX_DOCUMENT_BYTES, display_path};
 
 use super::Global;
 
@@ -84,6 +85,49 @@ impl Workspace {
             None => root.join(".orchestrator"),
         };
         Ok(Workspace { root, dir })
+    }
+
+    /// The program as staged: every document and config under the folder
+    /// read from the git index (never the work tree).
+    pub fn load_staged(&self) -> Result<Program> {
+        let repo = crate::git::Repo::discover(&self.dir)?.ok_or_else(|| {
+            Error::with_help(
+                format!("{} is not in a git repository", self.dir.display()),
+                "--staged lints the git index; without git, lint the files (drop --staged)",
+            )
+        })?;
+        let top = repo.workdir().to_path_buf();
+        let prefix = format!("{}/", display_path(&top, &self.dir));
+        let mut inputs = Vec::new();
+        let mut config = None;
+        for (path, bytes) in repo.index_files(&prefix)? {
+            let rel = &path[prefix.len()..];
+            let input = Input {
+                abs_path: top.join(&path),
+                path: path.clone(),
+                bytes: if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+                    Err(format!(
+                        "is {} bytes, over the 4 MiB limit for a document",
+                        bytes.len()
+                    ))
+                } else {
+                    Ok(bytes)
+                },
+            };
+            let first = rel.split('/').next().unwrap_or("");
+            if rel == "config.yaml" {
+                config = Some(input);
+            } else if rel.ends_with(".md") && first != "logs" && first != "runs" {
+                inputs.push(input);
+            }
+        }
+        if inputs.is_empty() {
+            return Err(Error::with_help(
+                format!("nothing is staged under {prefix}"),
+                "stage the documents (`git add .orchestrator`), or lint the work tree (drop --staged)",
+            ));
+        }
+        Ok(Program::from_inputs(&top, &self.dir, inputs, config))
     }
 
     pub fn load(&self) -> Result<Program> {

@@ -1,12 +1,16 @@
 //! The one integration-test target: every test drives the real `orch`
 //! binary. A guard test fails when a file in this folder is not a module.
 
+mod align;
 mod cli;
+mod dispatch;
 mod faults;
 mod formats;
 mod git;
+mod hook;
 mod rules;
 mod sheet;
+mod transitions;
 mod util;
 
 #[test]

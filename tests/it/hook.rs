@@ -1,0 +1,190 @@
+//! The pre-commit hook end to end: `orch hook install` in a real
+//! repository, then real `git commit`s.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{copy_tree, orch, repo_path};
+
+/// git with the machine's own config shut out.
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("run git")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A repository holding the example program, committed.
+fn repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    ok(tmp.path(), &["init", "-q", "-b", "main"]);
+    copy_tree(
+        &repo_path(".orchestrator.example"),
+        &tmp.path().join(".orchestrator"),
+    );
+    std::fs::write(tmp.path().join("notes.txt"), "one\n").expect("write");
+    ok(tmp.path(), &["add", "-A"]);
+    ok(tmp.path(), &["commit", "-q", "-m", "start"]);
+    tmp
+}
+
+fn install(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    orch()
+        .current_dir(dir)
+        .args(["hook", "install"])
+        .args(extra)
+        .assert()
+}
+
+const CARD: &str = ".orchestrator/cards/P2-UI-01.md";
+
+fn break_card(dir: &Path) {
+    let path = dir.join(CARD);
+    let text = std::fs::read_to_string(&path).expect("card");
+    std::fs::write(&path, text.replace("kind: card", "kind: crad")).expect("write");
+}
+
+#[test]
+fn a_bad_staged_card_blocks_the_commit_and_names_the_rule() {
+    let tmp = repo();
+    install(tmp.path(), &[]).success();
+    break_card(tmp.path());
+    ok(tmp.path(), &["add", CARD]);
+    let out = git(tmp.path(), &["commit", "-q", "-m", "bad card"]);
+    assert!(!out.status.success(), "the commit must be refused");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("kind-unknown"), "{text}");
+    assert_eq!(ok(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(), "1");
+}
+
+#[test]
+fn a_good_index_commits_whatever_the_work_tree_holds() {
+    let tmp = repo();
+    install(tmp.path(), &[]).success();
+    break_card(tmp.path()); // broken, but not staged
+    std::fs::write(tmp.path().join("notes.txt"), "two\n").expect("write");
+    ok(tmp.path(), &["add", "notes.txt"]);
+    let out = git(tmp.path(), &["commit", "-q", "-m", "notes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ok(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(), "2");
+    // The work tree's broken card is still there, unstaged.
+    assert_eq!(
+        ok(tmp.path(), &["status", "--porcelain"]).trim(),
+        format!("M {CARD}")
+    );
+}
+
+#[test]
+fn a_foreign_hook_is_left_alone_or_chained_with_force() {
+    let tmp = repo();
+    let hooks = tmp.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    let foreign = "#!/bin/sh\necho ran > foreign-ran\n";
+    std::fs::write(hooks.join("pre-commit"), foreign).expect("write");
+    set_executable(&hooks.join("pre-commit"));
+    install(tmp.path(), &[]).code(2);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).expect("hook"),
+        foreign
+    );
+    orch()
+        .current_dir(tmp.path())
+        .args(["hook", "uninstall"])
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).expect("hook"),
+        foreign
+    );
+
+    install(tmp.path(), &["--force"]).success();
+    std::fs::write(tmp.path().join("notes.txt"), "three\n").expect("write");
+    ok(tmp.path(), &["add", "notes.txt"]);
+    ok(tmp.path(), &["commit", "-q", "-m", "both hooks"]);
+    assert!(
+        tmp.path().join("foreign-ran").exists(),
+        "the chained hook ran"
+    );
+
+    orch()
+        .current_dir(tmp.path())
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).expect("hook"),
+        foreign
+    );
+}
+
+#[test]
+fn core_hooks_path_is_honoured() {
+    let tmp = repo();
+    ok(tmp.path(), &["config", "core.hooksPath", "githooks"]);
+    install(tmp.path(), &[]).success();
+    assert!(tmp.path().join("githooks/pre-commit").exists());
+    assert!(!tmp.path().join(".git/hooks/pre-commit").exists());
+    break_card(tmp.path());
+    ok(tmp.path(), &["add", CARD]);
+    assert!(
+        !git(tmp.path(), &["commit", "-q", "-m", "bad"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn lint_staged_reads_the_index_not_the_work_tree() {
+    let tmp = repo();
+    break_card(tmp.path());
+    orch()
+        .current_dir(tmp.path())
+        .args(["lint", "--staged"])
+        .assert()
+        .success();
+    orch()
+        .current_dir(tmp.path())
+        .args(["lint"])
+        .assert()
+        .code(1);
+    ok(tmp.path(), &["add", CARD]);
+    orch()
+        .current_dir(tmp.path())
+        .args(["lint", "--staged"])
+        .assert()
+        .code(1);
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+#[cfg(not(unix))]
+fn set_executable(_: &Path) {}
