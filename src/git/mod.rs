@@ -25,6 +25,7 @@
 
 mod commit;
 mod error;
+mod status;
 #[cfg(test)]
 mod tests;
 

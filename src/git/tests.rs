@@ -917,3 +917,28 @@ fn discover_honours_git_dir_and_work_tree() {
     let found = run_child(&[("GIT_CEILING_DIRECTORIES", &root_path)], &elsewhere);
     assert_eq!(found, "none");
 }
+
+#[test]
+fn dirty_paths_are_what_git_status_lists() {
+    let repo = TestRepo::with_files(&[
+        ("src/a.rs", "a\n"),
+        ("src/b.rs", "b\n"),
+        ("docs/c.md", "c\n"),
+        (".gitignore", "target/\n"),
+    ]);
+    repo.write("src/a.rs", "changed\n"); // unstaged
+    repo.write("src/new.rs", "new\n"); // untracked
+    repo.write("target/out.bin", "ignored\n"); // ignored
+    repo.write("docs/c.md", "staged\n");
+    repo.git(&["add", "docs/c.md"]);
+    std::fs::remove_file(repo.path().join("src/b.rs")).expect("rm"); // deleted
+    let got = repo.open().dirty_paths().expect("status");
+    assert_eq!(got, ["docs/c.md", "src/a.rs", "src/b.rs", "src/new.rs"]);
+    assert!(
+        TestRepo::with_files(&[("x", "x\n")])
+            .open()
+            .dirty_paths()
+            .expect("status")
+            .is_empty()
+    );
+}

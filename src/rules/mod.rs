@@ -95,6 +95,7 @@ pub static RULES: &[&dyn Rule] = &[
     &scopes::ScopeEscapes,
     &scopes::ScopeOverlap,
     &scopes::ScopeSelfConflict,
+    &scopes::ScopeUnmatched,
     &scopes::CardMissing,
     &suppression::SuppressionUnused,
 ];
@@ -111,6 +112,8 @@ pub struct Context<'p> {
     pub skills: HashSet<&'p str>,
     /// Cards' scopes, parsed once for every scope rule.
     cards: std::sync::OnceLock<Vec<scopes::CardScope>>,
+    /// The repository's files, read on first use.
+    tracked: std::sync::OnceLock<Vec<String>>,
 }
 
 impl<'p> Context<'p> {
@@ -120,13 +123,50 @@ impl<'p> Context<'p> {
             index: Index::build(program),
             skills: program.config.skills.iter().map(String::as_str).collect(),
             cards: std::sync::OnceLock::new(),
+            tracked: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The files of the work tree, sorted: the git index's when the program
+    /// is in a repository (`git ls-files`), else a walk of the work tree.
+    pub fn tracked_files(&self) -> &[String] {
+        self.tracked
+            .get_or_init(|| tracked_files(&self.program.root))
     }
 
     /// Every card's scope, parsed on first use.
     pub(crate) fn cards(&self) -> &[scopes::CardScope] {
         self.cards.get_or_init(|| scopes::card_scopes(self))
     }
+}
+
+/// At most this many files are walked outside git.
+const MAX_WALKED_FILES: usize = 200_000;
+
+fn tracked_files(root: &std::path::Path) -> Vec<String> {
+    if let Ok(Some(repo)) = crate::git::Repo::discover(root)
+        && let Ok(files) = repo.tracked_files()
+    {
+        return files;
+    }
+    let skip = |e: &walkdir::DirEntry| {
+        e.depth() > 0
+            && e.file_type().is_dir()
+            && matches!(
+                e.file_name().to_str(),
+                Some(".git" | "target" | "node_modules")
+            )
+    };
+    let mut files: Vec<String> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_entry(|e| !skip(e))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .take(MAX_WALKED_FILES)
+        .map(|e| crate::model::program::display_path(root, e.path()))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Lint a program: every rule, config severities, suppressions; sorted by

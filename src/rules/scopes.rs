@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::TaskStatus;
 use crate::model::program::scope_of;
+use crate::model::views::FieldsView;
 use crate::model::views::ScopeText;
+use crate::model::{TaskStatus, templates};
 use crate::scope::{
     Budget, CompiledScope, Overlap, Pattern, PatternError, Scope, may_overlap, overlap_compiled,
 };
@@ -242,8 +243,9 @@ fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             Overlap::Witness(path) => out.push(
                 Diagnostic::new("", b.file, glob_matching(b, &path), format!("`{}` and `{}` can both touch `{path}` ({why})", tb.id, ta.id))
                     .help(format!(
-                        "narrow one scope, add the other's area to its Prohibited areas, or dispatch `{}` in another group",
-                        tb.id
+                        "narrow one scope, add the other's area to its Prohibited areas, or dispatch `{}` in another group{}",
+                        tb.id,
+                        shared_files(cx, sa, sb).unwrap_or_default()
                     ))
                     .related(a.file, glob_matching(a, &path), format!("`{}`'s scope holds `{path}` too", ta.id)),
             ),
@@ -386,6 +388,112 @@ fn sample_path(glob: &str) -> String {
         }
     }
     out
+}
+
+rule!(
+    ScopeUnmatched,
+    "scope-unmatched",
+    Warning,
+    "an allowed glob matches no tracked file and no expected artifact",
+    r#"## What it does
+Reports an allowed glob in a card's `Files/paths` that matches no file the
+repository tracks (the git index; a walk of the work tree outside git) and
+no path named in any ticket's `Expected Artifacts`.
+
+## Why it matters
+A glob that matches nothing is usually a typo (`src/iu/**`) or a path that
+moved. The agent then has no room to work, or works somewhere no scope
+covers. A file the task will create is fine: name it in the ticket's
+Expected Artifacts.
+
+## Example
+```markdown
+  - Files/paths: `web/src/iu/sync/**`      <- `web/src/ui/sync/**`
+```
+"#,
+    check_scope_unmatched
+);
+
+/// The paths a glob may legitimately match: tracked files and every
+/// ticket's Expected Artifacts, sorted.
+fn known_paths(cx: &Context<'_>) -> Vec<String> {
+    let mut paths: Vec<String> = cx.tracked_files().to_vec();
+    for task in &cx.index.tasks {
+        let Some(ti) = task.ticket else { continue };
+        let view = FieldsView::of(&cx.program.docs[ti], templates::TICKET_HEADING);
+        if let Some(item) = view.field("Expected Artifacts") {
+            paths.extend(
+                item.entries()
+                    .into_iter()
+                    .map(|e| e.value.trim().trim_start_matches("./").to_string()),
+            );
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Does `pattern` match one of the sorted `paths`? Only the paths that start
+/// with its literal prefix are tried.
+fn matches_any(pattern: &Pattern, paths: &[String]) -> bool {
+    let prefix = pattern.literal_prefix();
+    let start = paths.partition_point(|p| p.as_str() < prefix);
+    paths[start..]
+        .iter()
+        .take_while(|p| p.starts_with(prefix))
+        .any(|p| pattern.is_match(p))
+}
+
+fn check_scope_unmatched(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cards = cx.cards();
+    if cards.is_empty() {
+        return;
+    }
+    let paths = known_paths(cx);
+    for card in cards {
+        for (glob, pattern) in &card.allowed {
+            let Ok(pattern) = pattern else { continue };
+            if matches_any(pattern, &paths) {
+                continue;
+            }
+            out.push(
+                Diagnostic::new("", card.file, glob.span, format!("`{}` matches no tracked file and no expected artifact", glob.value))
+                    .help("fix the path, or name the files the task will create in its ticket's Expected Artifacts"),
+            );
+        }
+    }
+}
+
+/// Tracked files both scopes hold, for the overlap diagnostic: a few, then
+/// a count.
+fn shared_files(cx: &Context<'_>, a: &Scope, b: &Scope) -> Option<String> {
+    let files = cx.tracked_files();
+    let mut shared = Vec::new();
+    for p in &a.allowed {
+        let prefix = p.literal_prefix();
+        let start = files.partition_point(|f| f.as_str() < prefix);
+        for f in files[start..].iter().take_while(|f| f.starts_with(prefix)) {
+            if a.is_match(f) && b.is_match(f) {
+                shared.push(f.as_str());
+            }
+        }
+    }
+    shared.sort_unstable();
+    shared.dedup();
+    if shared.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = shared.iter().take(3).map(|f| format!("`{f}`")).collect();
+    let more = shared.len().saturating_sub(3);
+    Some(if more > 0 {
+        format!(
+            "; tracked files in both: {} and {more} more",
+            shown.join(", ")
+        )
+    } else {
+        format!("; tracked files in both: {}", shown.join(", "))
+    })
 }
 
 rule!(

@@ -66,10 +66,21 @@ pub const MAX_PATTERN_BYTES: usize = 1024;
 pub struct Pattern {
     raw: String,
     normalized: String,
+    /// A string test for the common shapes (`dir/**`, a bare path), so most
+    /// matching never builds a regex.
+    fast: Option<Fast>,
     matcher: OnceLock<Option<meta::Regex>>,
     regex: String,
     /// Every matching path starts with this text.
     prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fast {
+    /// `dir/**`: every path starting with `dir/`.
+    Under(String),
+    /// A bare path: the path itself, or anything under it.
+    PathOrUnder(String),
 }
 
 /// The characters that make a pattern a glob rather than a literal path.
@@ -91,11 +102,19 @@ impl Pattern {
         let regex = glob.regex().to_string();
         // A bare path matches itself and what is under it: its whole text is
         // a prefix of every match. Otherwise, the literal directories.
+        let fast = match &literal {
+            Some(l) => Some(Fast::PathOrUnder(l.clone())),
+            None => normalized
+                .strip_suffix("/**")
+                .filter(|dir| !dir.contains(META))
+                .map(|dir| Fast::Under(format!("{dir}/"))),
+        };
         let prefix =
             literal.unwrap_or_else(|| normalized[..literal_prefix_len(&normalized)].to_string());
         Ok(Pattern {
             raw: raw.to_string(),
             normalized,
+            fast,
             matcher: OnceLock::new(),
             regex,
             prefix,
@@ -119,6 +138,15 @@ impl Pattern {
 
     /// Does the repository-relative path `path` match?
     pub fn is_match(&self, path: &str) -> bool {
+        match &self.fast {
+            Some(Fast::Under(dir)) => return path.starts_with(dir.as_str()),
+            Some(Fast::PathOrUnder(p)) => {
+                return path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            }
+            None => {}
+        }
         let matcher = self.matcher.get_or_init(|| {
             // As globset builds it, minus the full DFA.
             meta::Regex::builder()

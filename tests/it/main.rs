@@ -9,6 +9,7 @@ mod formats;
 mod git;
 mod hook;
 mod rules;
+mod scope;
 mod sheet;
 mod transitions;
 mod util;

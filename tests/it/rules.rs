@@ -178,6 +178,7 @@ rule_test!(glob_invalid, "glob-invalid");
 rule_test!(scope_escapes, "scope-escapes");
 rule_test!(scope_overlap, "scope-overlap");
 rule_test!(scope_self_conflict, "scope-self-conflict", Warning);
+rule_test!(scope_unmatched, "scope-unmatched", Warning);
 rule_test!(card_missing, "card-missing");
 rule_test!(suppression_unused, "suppression-unused", Warning);
 
