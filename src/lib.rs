@@ -9,6 +9,7 @@
 //! `error` (operational failures and exit codes).
 
 pub mod agent;
+pub mod align;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -64,7 +64,13 @@ pub fn rules(args: &RulesArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
         return Ok(Outcome::Clean);
     };
     let Some(rule) = crate::rules::find(code) else {
-        let codes = RULES.iter().map(|r| r.meta().code);
+        if let Some(c) = crate::align::codes::find(code) {
+            return explain(json, c.code, c.severity, c.summary, c.docs, out);
+        }
+        let codes = RULES
+            .iter()
+            .map(|r| r.meta().code)
+            .chain(crate::align::CODES.iter().map(|c| c.code));
         return Err(Error::with_help(
             format!(
                 "`{code}` is not a rule code{}",
@@ -74,22 +80,32 @@ pub fn rules(args: &RulesArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
         ));
     };
     let m = rule.meta();
+    explain(json, m.code, m.severity, m.summary, m.docs, out)
+}
+
+/// One code's documentation: a lint rule's or a checklist code's.
+fn explain(
+    json: bool,
+    code: &str,
+    severity: Severity,
+    summary: &str,
+    docs: &str,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     if json {
-        let v = serde_json::json!({"code": m.code, "severity": m.severity.as_str(), "summary": m.summary, "docs": m.docs});
+        let v = serde_json::json!({"code": code, "severity": severity.as_str(), "summary": summary, "docs": docs});
         serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
         writeln!(out)?;
         return Ok(Outcome::Clean);
     }
-    let default = match m.severity {
+    let default = match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     writeln!(
         out,
-        "# {} ({default} by default)\n\n{}\n\n{}",
-        m.code,
-        m.summary,
-        m.docs.trim_end()
+        "# {code} ({default} by default)\n\n{summary}\n\n{}",
+        docs.trim_end()
     )?;
     Ok(Outcome::Clean)
 }

@@ -23,6 +23,7 @@
 //! Paths are repository-relative with `/` separators; a path that is not
 //! UTF-8 is converted lossily.
 
+mod align;
 mod commit;
 mod error;
 mod status;
