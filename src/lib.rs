@@ -24,4 +24,5 @@ pub mod schema;
 pub mod scope;
 pub mod sheet;
 pub mod source;
+pub mod transition;
 pub mod util;

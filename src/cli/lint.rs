@@ -28,6 +28,10 @@ pub struct LintArgs {
     /// next commit will hold. The pre-commit hook runs this.
     #[arg(long, conflicts_with = "fix")]
     pub staged: bool,
+    /// Also compare with this revision: ledger rows it has must be unchanged
+    /// (`ledger-rewritten`), IDs added on both sides collide (`id-collision`)
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
@@ -51,7 +55,11 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
             program = ws.load()?;
         }
     }
-    let mut diagnostics = rules::lint(&program);
+    let base = match &args.base {
+        Some(rev) => Some(rules::history::Base::load(&ws.root, &ws.dir, rev)?),
+        None => None,
+    };
+    let mut diagnostics = rules::lint_with_base(&program, base.as_ref());
     if !args.paths.is_empty() {
         let wanted: Vec<PathBuf> = args
             .paths

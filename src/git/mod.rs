@@ -26,6 +26,7 @@
 mod align;
 mod commit;
 mod error;
+mod history;
 mod status;
 #[cfg(test)]
 mod tests;

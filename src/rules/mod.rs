@@ -12,6 +12,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Index, Program};
 
 mod deps;
+pub mod history;
 pub mod ids;
 
 mod ledger;
@@ -97,6 +98,8 @@ pub static RULES: &[&dyn Rule] = &[
     &scopes::ScopeSelfConflict,
     &scopes::ScopeUnmatched,
     &scopes::CardMissing,
+    &history::LedgerRewritten,
+    &history::IdCollision,
     &suppression::SuppressionUnused,
 ];
 
@@ -110,6 +113,8 @@ pub struct Context<'p> {
     pub program: &'p Program,
     pub index: Index,
     pub skills: HashSet<&'p str>,
+    /// The program at `--base REV`, for the history rules.
+    pub base: Option<&'p history::Base>,
     /// Cards' scopes, parsed once for every scope rule.
     cards: std::sync::OnceLock<Vec<scopes::CardScope>>,
     /// The repository's files, read on first use.
@@ -122,6 +127,7 @@ impl<'p> Context<'p> {
             program,
             index: Index::build(program),
             skills: program.config.skills.iter().map(String::as_str).collect(),
+            base: None,
             cards: std::sync::OnceLock::new(),
             tracked: std::sync::OnceLock::new(),
         }
@@ -172,7 +178,16 @@ fn tracked_files(root: &std::path::Path) -> Vec<String> {
 /// Lint a program: every rule, config severities, suppressions; sorted by
 /// file, position and code.
 pub fn lint(program: &Program) -> Vec<Diagnostic> {
-    let cx = Context::new(program);
+    lint_with_base(program, None)
+}
+
+/// [`lint`], with the program at `--base REV` for the history rules.
+pub fn lint_with_base<'p>(
+    program: &'p Program,
+    base: Option<&'p history::Base>,
+) -> Vec<Diagnostic> {
+    let mut cx = Context::new(program);
+    cx.base = base;
     let mut found = Vec::new();
     for rule in RULES {
         let meta = rule.meta();

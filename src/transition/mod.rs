@@ -1,0 +1,974 @@
+//! State transitions (DESIGN 2 and 7): `start`, `record`, `block`, `cancel`,
+//! `split`, and the re-planning decisions `replan --apply` writes.
+//!
+//! Every transition runs in a [`Session`]: the orch lock is taken first
+//! (`<git-dir>/orch.lock`, see [`lock`]), then the documents are read, the
+//! transition is checked against the table and the program, the edits are
+//! made by byte range ([`edit`]), the files are written atomically, and one
+//! commit records them through [`crate::git::Repo::commit_files`]. A refused
+//! transition writes nothing. A commit that fails before the branch moved
+//! puts the files back as they were.
+
+pub mod edit;
+pub mod lock;
+pub mod replan;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::git::{CommitInfo, GitError, Repo};
+use crate::model::program::scope_of;
+use crate::model::views::{LedgerView, PlanView};
+use crate::model::{Index, Outcome, Program, Task, TaskStatus, templates};
+use crate::scope::{Budget, Overlap, Pattern, Scope};
+use crate::source::FileId;
+use crate::util::{did_you_mean, nearest};
+
+use edit::Edits;
+use lock::OrchLock;
+
+/// A git error as an operational failure (exit 2); its message names the fix.
+pub fn git_error(e: GitError) -> Error {
+    Error::usage(e.to_string())
+}
+
+/// Where transitions happen: the work tree, the orchestrator folder, the
+/// repository (none with `--no-commit` outside git) and the orch lock.
+pub struct Session {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    repo: Option<Repo>,
+    commit: bool,
+    _lock: Option<OrchLock>,
+}
+
+/// What [`Session::write`] did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Paths written, relative to the work tree's top.
+    pub files: Vec<String>,
+    pub commit: Option<CommitInfo>,
+}
+
+/// A set of files to write and the commit message that records them.
+#[derive(Debug, Default)]
+pub struct Change {
+    /// Absolute path → (content before, content after).
+    pub files: BTreeMap<PathBuf, (String, String)>,
+    pub subject: String,
+    pub body: Vec<String>,
+    pub trailers: Vec<(String, String)>,
+}
+
+impl Change {
+    pub fn message(&self) -> String {
+        let mut m = self.subject.clone();
+        for p in &self.body {
+            if !p.trim().is_empty() {
+                m.push_str("\n\n");
+                m.push_str(p.trim());
+            }
+        }
+        if !self.trailers.is_empty() {
+            m.push_str("\n\n");
+            for (k, v) in &self.trailers {
+                m.push_str(&format!("{k}: {}\n", one_line(v)));
+            }
+        }
+        m
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.values().all(|(old, new)| old == new)
+    }
+}
+
+/// A text on one line (commit subjects, trailers).
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Edits on several documents of one program, turned into a [`Change`].
+#[derive(Default)]
+pub struct Draft {
+    edits: HashMap<FileId, Edits>,
+}
+
+impl Draft {
+    pub fn file(&mut self, file: FileId) -> &mut Edits {
+        self.edits.entry(file).or_default()
+    }
+
+    pub fn into_change(self, program: &Program, subject: String) -> Result<Change> {
+        let mut change = Change {
+            subject,
+            ..Change::default()
+        };
+        for (file, edits) in self.edits {
+            if edits.is_empty() {
+                continue;
+            }
+            let f = program.file(file);
+            let new = edits.apply(&f.text)?;
+            change
+                .files
+                .insert(f.abs_path.clone(), (f.text.to_string(), new));
+        }
+        Ok(change)
+    }
+}
+
+impl Session {
+    /// Open the repository holding `dir` and take the orch lock. Outside git,
+    /// only `commit == false` (`--no-commit`) is allowed.
+    pub fn open(root: &Path, dir: &Path, commit: bool) -> Result<Session> {
+        let repo = Repo::discover(dir).map_err(git_error)?;
+        if commit {
+            let Some(r) = &repo else {
+                return Err(Error::with_help(
+                    format!(
+                        "{} is not inside a git work tree, and orch commits every transition",
+                        dir.display()
+                    ),
+                    "run it inside a git repository (git init), or pass --no-commit to write the files only",
+                ));
+            };
+            // No identity: refuse before anything is written.
+            r.check_identity().map_err(git_error)?;
+            if relative_to(r.workdir(), dir).is_none() {
+                return Err(Error::with_help(
+                    format!(
+                        "{} is outside the work tree of the repository at {}",
+                        dir.display(),
+                        r.workdir().display()
+                    ),
+                    "pass --no-commit to write the files only",
+                ));
+            }
+        }
+        let lock = match &repo {
+            Some(r) => Some(OrchLock::acquire(r.git_dir(), lock::WAIT)?),
+            None => None,
+        };
+        Ok(Session {
+            root: root.to_path_buf(),
+            dir: dir.to_path_buf(),
+            repo,
+            commit,
+            _lock: lock,
+        })
+    }
+
+    pub fn repo(&self) -> Option<&Repo> {
+        self.repo.as_ref()
+    }
+
+    pub fn commits(&self) -> bool {
+        self.commit
+    }
+
+    /// Read every document (after the lock was taken).
+    pub fn load(&self) -> Result<Program> {
+        let program = Program::load(&self.root, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        if program.docs.is_empty() && program.unreadable.is_empty() {
+            return Err(Error::with_help(
+                format!("{} holds no documents", self.dir.display()),
+                "run `orch init` to scaffold a plan and a ledger",
+            ));
+        }
+        Ok(program)
+    }
+
+    /// Write the change's files atomically, then commit them (one commit),
+    /// unless `--no-commit`. Unchanged files are skipped; an empty change
+    /// writes and commits nothing.
+    pub fn write(&self, change: &Change) -> Result<Written> {
+        let mut out = Written::default();
+        let changed: Vec<(&PathBuf, &String, &String)> = change
+            .files
+            .iter()
+            .filter(|(_, (old, new))| old != new)
+            .map(|(p, (old, new))| (p, old, new))
+            .collect();
+        if changed.is_empty() {
+            return Ok(out);
+        }
+        for (path, _, _) in &changed {
+            if !path.starts_with(&self.dir) {
+                return Err(Error::usage(format!(
+                    "refusing to write {}: it is outside {}",
+                    path.display(),
+                    self.dir.display()
+                )));
+            }
+        }
+        let repo = if self.commit {
+            self.repo.as_ref()
+        } else {
+            None
+        };
+        let mut files = Vec::new();
+        if let Some(repo) = repo {
+            for (path, _, new) in &changed {
+                let rel = relative_to(repo.workdir(), path).ok_or_else(|| {
+                    Error::usage(format!(
+                        "{} is outside the repository's work tree",
+                        path.display()
+                    ))
+                })?;
+                files.push((rel, new.as_bytes().to_vec()));
+            }
+        }
+        let head_before = repo.and_then(|r| r.resolve("HEAD").ok());
+        for (path, _, new) in &changed {
+            write_keeping_mode(path, new.as_bytes())?;
+            out.files
+                .push(crate::model::program::display_path(&self.root, path));
+        }
+        let Some(repo) = repo else {
+            return Ok(out);
+        };
+        let message = change.message();
+        let mut result = repo.commit_files(&files, &message);
+        if matches!(result, Err(GitError::Moved { .. })) {
+            // Someone moved the branch between our read and our update (a
+            // `git commit` outside orch); our files are still ours: retry once.
+            result = repo.commit_files(&files, &message);
+        }
+        match result {
+            Ok(info) => {
+                out.commit = Some(info);
+                Ok(out)
+            }
+            Err(e) => {
+                // Put the files back unless the branch did move to our commit.
+                let head_after = repo.resolve("HEAD").ok();
+                if head_after == head_before {
+                    for (path, old, _) in &changed {
+                        let _ = write_keeping_mode(path, old.as_bytes());
+                    }
+                }
+                Err(git_error(e))
+            }
+        }
+    }
+}
+
+/// `path` relative to `base` with `/` separators, if inside it (either as
+/// given or once both are canonical).
+pub fn relative_to(base: &Path, path: &Path) -> Option<String> {
+    let join = |p: &Path| -> String {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if let Ok(rel) = path.strip_prefix(base) {
+        return Some(join(rel));
+    }
+    let base = base.canonicalize().ok()?;
+    // The file may not exist yet: canonicalize its folder.
+    let (parent, name) = (path.parent()?, path.file_name());
+    let mut full = parent.canonicalize().ok()?;
+    if let Some(n) = name {
+        full.push(n);
+    }
+    full.strip_prefix(&base).ok().map(join)
+}
+
+/// Write atomically (temp file + rename in the same folder), keeping the
+/// permissions of the file it replaces.
+fn write_keeping_mode(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path
+        .parent()
+        .ok_or_else(|| Error::usage(format!("{} has no parent folder", path.display())))?;
+    let perms = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".orch-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    if let Some(p) = perms {
+        tmp.as_file()
+            .set_permissions(p)
+            .map_err(|e| Error::io(tmp.path(), e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Checks shared by the transitions.
+
+/// The task, or exit 2 with the nearest ID.
+pub fn task<'i>(index: &'i Index, id: &str) -> Result<&'i Task> {
+    index.task(id).ok_or_else(|| {
+        let near = nearest(id, index.tasks.iter().map(|t| t.id.as_str()));
+        Error::with_help(
+            format!("`{id}` is not a task in the plan's Branch Backlog"),
+            format!("name a Branch ID from the backlog{}", did_you_mean(near)),
+        )
+    })
+}
+
+/// The task's status must be a known word and allow the move.
+pub fn check_move(task: &Task, to: TaskStatus) -> Result<()> {
+    if !task.status_known {
+        return Err(Error::with_help(
+            format!("`{}` has a status orch does not know", task.id),
+            format!(
+                "set its ticket's `status:` to one of {} (orch lint shows where)",
+                TaskStatus::spellings()
+            ),
+        ));
+    }
+    if !task.status.can_move_to(to) {
+        let allowed: Vec<String> = task
+            .status
+            .next()
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect();
+        return Err(Error::with_help(
+            format!(
+                "`{}` is `{}`: it cannot move to `{to}`",
+                task.id, task.status
+            ),
+            if allowed.is_empty() {
+                format!("`{}` is final; nothing moves it", task.status)
+            } else {
+                format!(
+                    "from `{}` a task can move to {}",
+                    task.status,
+                    allowed.join(", ")
+                )
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The ticket must exist: it holds the status.
+pub fn check_ticket(task: &Task) -> Result<()> {
+    if task.ticket.is_none() {
+        return Err(Error::with_help(
+            format!("`{}` has no Dispatch Ticket to hold its status", task.id),
+            format!("create it with `orch new ticket {}`", task.id),
+        ));
+    }
+    Ok(())
+}
+
+/// A task's effective scope from its card.
+pub fn card_scope(program: &Program, task: &Task) -> Result<Scope> {
+    let text = scope_of(program, task).ok_or_else(|| {
+        Error::with_help(
+            format!("`{}`'s card has no Allowed Scope", task.id),
+            "write `- Allowed Scope:` with `Files/paths` and `Prohibited areas` in the card",
+        )
+    })?;
+    let parse = |globs: &[crate::source::Spanned<String>]| -> Result<Vec<Pattern>> {
+        globs
+            .iter()
+            .map(|g| {
+                Pattern::parse(g.value.trim()).map_err(|e| {
+                    Error::with_help(
+                        format!(
+                            "`{}`'s card has a bad glob `{}`: {e}",
+                            task.id,
+                            g.value.trim()
+                        ),
+                        "fix the glob (orch lint shows where)",
+                    )
+                })
+            })
+            .collect()
+    };
+    Ok(Scope::new(parse(&text.allowed)?, parse(&text.prohibited)?))
+}
+
+// ---------------------------------------------------------------------------
+// Edits shared by the transitions.
+
+/// Set the task's status in its ticket's front matter, by byte range.
+pub fn set_status(draft: &mut Draft, program: &Program, task: &Task, to: TaskStatus) -> Result<()> {
+    check_ticket(task)?;
+    let doc = &program.docs[task.ticket.unwrap_or_default()];
+    let text = &program.file(doc.file).text;
+    match task.status_at {
+        Some(at) => edit::set_scalar(
+            draft.file(at.file),
+            text,
+            at.span,
+            task.status.as_str(),
+            to.as_str(),
+        ),
+        None => {
+            let fm = doc.front().ok_or_else(|| {
+                Error::with_help(
+                    format!("`{}`'s ticket has no readable front matter", task.id),
+                    "fix it first (orch lint shows where)",
+                )
+            })?;
+            if fm.get("status").is_some() {
+                return Err(Error::with_help(
+                    format!("`{}`'s `status:` is not a plain value", task.id),
+                    "write it as `status: todo` (orch lint shows where)",
+                ));
+            }
+            let eol = edit::eol(text);
+            let at = fm.span.end;
+            let lead = if at > 0 && !text[..at].ends_with('\n') {
+                eol
+            } else {
+                ""
+            };
+            draft
+                .file(doc.file)
+                .insert(at, format!("{lead}status: {to}{eol}"));
+            Ok(())
+        }
+    }
+}
+
+/// One ledger row's cells, in template order.
+pub struct LedgerCells {
+    pub task: String,
+    pub skill: String,
+    pub evidence: String,
+    pub result: Outcome,
+    pub next: String,
+}
+
+/// Append rows after the Evidence Ledger table's last row.
+pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells]) -> Result<()> {
+    let doc = program.ledger().ok_or_else(|| {
+        Error::with_help(
+            "the program has no Evidence Ledger",
+            "create `.orchestrator/ledger.md` (orch init scaffolds one)",
+        )
+    })?;
+    let view = LedgerView::of(doc);
+    let table = view.rows.ok_or_else(|| {
+        Error::with_help(
+            "the Evidence Ledger has no `# Evidence Ledger` table",
+            "add the table (orch lint shows what is missing)",
+        )
+    })?;
+    let missing = table.columns.missing(templates::LEDGER_COLUMNS);
+    if !missing.is_empty() {
+        return Err(Error::with_help(
+            format!(
+                "the Evidence Ledger table lacks the column(s) {}",
+                missing.join(", ")
+            ),
+            "fix the table's header (orch lint shows where)",
+        ));
+    }
+    let text = &program.file(doc.file).text;
+    let anchor = match table.table.rows.last() {
+        Some(r) => r.span.end,
+        // After the delimiter line that follows the header.
+        None => edit::after_line(text, table.table.header.span.end).0,
+    };
+    let width = table.table.header.cells.len();
+    for r in rows {
+        let mut cells = vec![String::new(); width];
+        let values = [
+            edit::cell(&r.task),
+            edit::cell(&r.skill),
+            edit::cell(&r.evidence),
+            r.result.as_str().to_string(),
+            edit::cell(&r.next),
+        ];
+        for (col, v) in values.into_iter().enumerate() {
+            if let Some(Some(i)) = table.columns.index.get(col) {
+                cells[*i] = v;
+            }
+        }
+        edit::insert_line_after(draft.file(doc.file), text, anchor, &edit::row(&cells));
+    }
+    Ok(())
+}
+
+/// A new backlog row.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BacklogRow {
+    pub id: String,
+    pub objective: String,
+    pub skill: String,
+    pub dependencies: Vec<String>,
+    pub done_criteria: String,
+}
+
+/// Where a row goes relative to an existing task's row.
+#[derive(Clone, Copy, Debug)]
+pub enum Place {
+    After,
+    Before,
+}
+
+/// Insert backlog rows next to `anchor`'s row, in order.
+pub fn insert_backlog(
+    draft: &mut Draft,
+    program: &Program,
+    anchor: &Task,
+    place: Place,
+    rows: &[BacklogRow],
+) -> Result<()> {
+    let plan = program
+        .plan()
+        .ok_or_else(|| Error::usage("the program has no Master Plan"))?;
+    let view = PlanView::of(plan);
+    let backlog = view
+        .backlog
+        .ok_or_else(|| Error::usage("the Master Plan has no Branch Backlog table"))?;
+    let row = backlog
+        .table
+        .rows
+        .iter()
+        .find(|r| r.span.start <= anchor.at.span.start && anchor.at.span.end <= r.span.end)
+        .ok_or_else(|| Error::usage(format!("cannot find `{}`'s backlog row", anchor.id)))?;
+    let text = &program.file(plan.file).text;
+    let width = backlog.table.header.cells.len();
+    for r in rows {
+        let mut cells = vec![String::new(); width];
+        let deps = if r.dependencies.is_empty() {
+            "-".to_string()
+        } else {
+            r.dependencies.join(", ")
+        };
+        let values = [
+            edit::cell(&r.id),
+            edit::cell(&r.objective),
+            edit::cell(&r.skill),
+            edit::cell(&deps),
+            edit::cell(&r.done_criteria),
+        ];
+        for (col, v) in values.into_iter().enumerate() {
+            if let Some(Some(i)) = backlog.columns.index.get(col) {
+                cells[*i] = v;
+            }
+        }
+        let line = edit::row(&cells);
+        match place {
+            Place::After => {
+                edit::insert_line_after(draft.file(plan.file), text, row.span.end, &line)
+            }
+            Place::Before => {
+                let eol = edit::eol(text);
+                draft
+                    .file(plan.file)
+                    .insert(row.span.start, format!("{line}{eol}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Add dependencies to tasks' Dependencies cells (one edit per cell).
+pub fn add_dependencies(
+    draft: &mut Draft,
+    program: &Program,
+    deps: &BTreeMap<String, Vec<String>>,
+    index: &Index,
+) -> Result<()> {
+    let plan = program
+        .plan()
+        .ok_or_else(|| Error::usage("the program has no Master Plan"))?;
+    let view = PlanView::of(plan);
+    let backlog = view
+        .backlog
+        .ok_or_else(|| Error::usage("the Master Plan has no Branch Backlog table"))?;
+    let text = &program.file(plan.file).text;
+    for (id, new) in deps {
+        if new.is_empty() {
+            continue;
+        }
+        let t = task(index, id)?;
+        let row = backlog
+            .table
+            .rows
+            .iter()
+            .find(|r| r.span.start <= t.at.span.start && t.at.span.end <= r.span.end)
+            .ok_or_else(|| Error::usage(format!("cannot find `{id}`'s backlog row")))?;
+        let cell = backlog.cell(row, 3).ok_or_else(|| {
+            Error::with_help(
+                format!("`{id}`'s backlog row has no Dependencies cell"),
+                "fix the row (orch lint shows where)",
+            )
+        })?;
+        edit::add_dependency(
+            draft.file(plan.file),
+            text,
+            cell.span,
+            &cell.text,
+            &new.join(", "),
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The transitions.
+
+/// What one transition did, for the report.
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub task: String,
+    pub from: TaskStatus,
+    pub to: TaskStatus,
+    /// Full commit id, when committed.
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    /// `commit.gpgsign` is set but the commit is unsigned.
+    pub unsigned: bool,
+    pub files: Vec<String>,
+    /// What the re-planning rules now ask.
+    pub asks: Vec<String>,
+    /// Children created by a split.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
+}
+
+fn report(task: &Task, to: TaskStatus, written: Written) -> Report {
+    Report {
+        task: task.id.clone(),
+        from: task.status,
+        to,
+        commit: written.commit.as_ref().map(|c| c.id.to_string()),
+        branch: written.commit.as_ref().and_then(|c| c.branch.clone()),
+        unsigned: written.commit.as_ref().is_some_and(|c| c.gpgsign),
+        files: written.files,
+        asks: Vec::new(),
+        children: Vec::new(),
+    }
+}
+
+fn subject(id: &str, from: TaskStatus, to: TaskStatus) -> String {
+    format!("orch({id}): {from} -> {to}")
+}
+
+/// `orch start ID...`: todo (or blocked, failed, partial) -> in_progress,
+/// after checking ticket, dependencies, card and scope. Every task is
+/// checked before any is written; each is then one commit.
+pub fn start(session: &Session, ids: &[String]) -> Result<Vec<Report>> {
+    if ids.is_empty() {
+        return Err(Error::usage("name at least one task to start"));
+    }
+    let program = session.load()?;
+    let index = Index::build(&program);
+    let budget = Budget::default();
+    let mut seen = BTreeSet::new();
+    let mut starting: Vec<(&Task, Scope)> = Vec::new();
+    for id in ids {
+        if !seen.insert(id.as_str()) {
+            return Err(Error::usage(format!("`{id}` is named twice")));
+        }
+        let t = task(&index, id)?;
+        check_ticket(t)?;
+        check_move(t, TaskStatus::InProgress)?;
+        let waiting: Vec<String> = index
+            .waiting_on(t)
+            .iter()
+            .map(|d| {
+                let status = index
+                    .task(d.value.trim())
+                    .map_or("not a task".to_string(), |d| d.status.to_string());
+                format!("`{}` ({status})", d.value.trim())
+            })
+            .collect();
+        if !waiting.is_empty() {
+            return Err(Error::with_help(
+                format!("`{id}` waits on {}", waiting.join(", ")),
+                "a task starts when every dependency is done (or split with every child done); `orch next` lists the ready ones",
+            ));
+        }
+        if t.card.is_none() {
+            return Err(Error::with_help(
+                format!("`{id}` has no Codex Execution Card: its scope is unknown"),
+                format!("create it with `orch new card {id}` and fill in its Allowed Scope"),
+            ));
+        }
+        let scope = card_scope(&program, t)?;
+        let running = index
+            .tasks
+            .iter()
+            .filter(|o| o.status == TaskStatus::InProgress && o.id != t.id && o.card.is_some())
+            .map(|o| Ok((o, card_scope(&program, o)?)))
+            .collect::<Result<Vec<_>>>()?;
+        for (other, other_scope) in running.iter().chain(starting.iter()) {
+            let (o, os): (&Task, &Scope) = (other, other_scope);
+            match crate::scope::overlap(&scope, os, &budget) {
+                Overlap::Disjoint => {}
+                Overlap::Witness(path) => {
+                    return Err(Error::with_help(
+                        format!(
+                            "`{id}`'s scope overlaps `{}`, which is {}: both can touch `{path}`",
+                            o.id,
+                            if o.status == TaskStatus::InProgress {
+                                "in progress"
+                            } else {
+                                "starting too"
+                            }
+                        ),
+                        format!(
+                            "finish `{}` first, or narrow one card's Allowed Scope",
+                            o.id
+                        ),
+                    ));
+                }
+                Overlap::TooComplex => {
+                    return Err(Error::with_help(
+                        format!("cannot decide whether `{id}`'s scope overlaps `{}`'s", o.id),
+                        "simplify the globs of one card",
+                    ));
+                }
+            }
+        }
+        starting.push((t, scope));
+    }
+    let mut reports = Vec::new();
+    for id in ids {
+        // Re-read: the previous start of this run changed the program.
+        let program = session.load()?;
+        let index = Index::build(&program);
+        let t = task(&index, id)?;
+        let mut draft = Draft::default();
+        set_status(&mut draft, &program, t, TaskStatus::InProgress)?;
+        let mut change =
+            draft.into_change(&program, subject(id, t.status, TaskStatus::InProgress))?;
+        change.trailers.push(("Orch-Task".into(), id.clone()));
+        let written = session.write(&change)?;
+        reports.push(report(t, TaskStatus::InProgress, written));
+    }
+    Ok(reports)
+}
+
+/// The ready tasks' IDs.
+fn ready(index: &Index) -> BTreeSet<String> {
+    index
+        .tasks
+        .iter()
+        .filter(|t| index.is_ready(t))
+        .map(|t| t.id.clone())
+        .collect()
+}
+
+/// `orch record ID --result R --evidence TEXT [--next TEXT]`.
+pub fn record(
+    session: &Session,
+    id: &str,
+    result: Outcome,
+    evidence: &str,
+    next: Option<&str>,
+) -> Result<Report> {
+    if evidence.trim().is_empty() {
+        return Err(Error::with_help(
+            "--evidence is empty",
+            "say what shows the result: a test summary line, a log path, a diff",
+        ));
+    }
+    let program = session.load()?;
+    let index = Index::build(&program);
+    let t = task(&index, id)?;
+    check_ticket(t)?;
+    let to = result.status();
+    check_move(t, to)?;
+    let before = ready(&index);
+    let dependents: Vec<&Task> = index
+        .tasks
+        .iter()
+        .filter(|o| o.deps.iter().any(|d| d.value.trim() == id))
+        .collect();
+    // Dependents whose every other dependency is already satisfied.
+    let unlocks: Vec<&str> = dependents
+        .iter()
+        .filter(|o| {
+            o.status == TaskStatus::Todo
+                && o.deps
+                    .iter()
+                    .all(|d| d.value.trim() == id || index.satisfied(d.value.trim()))
+        })
+        .map(|o| o.id.as_str())
+        .collect();
+    let default_next = match result {
+        Outcome::Pass if dependents.is_empty() => "close branch".to_string(),
+        Outcome::Pass if unlocks.is_empty() => {
+            "close branch; its dependents wait on other tasks".to_string()
+        }
+        Outcome::Pass => format!("unlock {}", unlocks.join(", ")),
+        Outcome::Partial => format!("split {id} into the remaining work"),
+        Outcome::Fail => format!("root cause with debug-troubleshooter before redispatching {id}"),
+    };
+    let skill = t
+        .skill
+        .as_ref()
+        .map(|s| s.value.trim().to_string())
+        .unwrap_or_default();
+    let mut draft = Draft::default();
+    append_ledger(
+        &mut draft,
+        &program,
+        &[LedgerCells {
+            task: id.to_string(),
+            skill,
+            evidence: evidence.to_string(),
+            result,
+            next: next.map_or(default_next, str::to_string),
+        }],
+    )?;
+    set_status(&mut draft, &program, t, to)?;
+    let mut change = draft.into_change(&program, subject(id, t.status, to))?;
+    change.body.push(one_line(evidence));
+    change.trailers.push(("Orch-Task".into(), id.to_string()));
+    change
+        .trailers
+        .push(("Orch-Result".into(), result.as_str().into()));
+    let written = session.write(&change)?;
+    let mut rep = report(t, to, written);
+    // What the re-planning rules now ask, read from the program as written.
+    let after = session.load()?;
+    let after_index = Index::build(&after);
+    rep.asks = match result {
+        Outcome::Pass => {
+            let unlocked: Vec<String> = ready(&after_index).difference(&before).cloned().collect();
+            if unlocked.is_empty() {
+                vec!["no task is unlocked by this".to_string()]
+            } else {
+                vec![format!(
+                    "unlocked: {} (orch start {})",
+                    unlocked.join(", "),
+                    unlocked.join(" ")
+                )]
+            }
+        }
+        Outcome::Partial => vec![format!(
+            "split it: orch split {id} --into \"<remaining work>\" [--into ...]"
+        )],
+        Outcome::Fail => vec![format!(
+            "a root-cause task for debug-troubleshooter that {id} depends on: orch replan --apply adds it"
+        )],
+    };
+    Ok(rep)
+}
+
+/// `orch block|cancel ID --reason TEXT`.
+pub fn with_reason(session: &Session, id: &str, to: TaskStatus, reason: &str) -> Result<Report> {
+    if reason.trim().is_empty() {
+        return Err(Error::usage("--reason is empty: say why"));
+    }
+    let program = session.load()?;
+    let index = Index::build(&program);
+    let t = task(&index, id)?;
+    check_ticket(t)?;
+    check_move(t, to)?;
+    let mut draft = Draft::default();
+    set_status(&mut draft, &program, t, to)?;
+    let mut change = draft.into_change(&program, subject(id, t.status, to))?;
+    change.trailers.push(("Orch-Task".into(), id.to_string()));
+    change
+        .trailers
+        .push(("Orch-Reason".into(), one_line(reason)));
+    let written = session.write(&change)?;
+    Ok(report(t, to, written))
+}
+
+/// The next free child number of `id` (`<ID>.<n>`).
+fn next_child(index: &Index, id: &str) -> u32 {
+    index
+        .children(id)
+        .filter_map(|c| c.id[id.len() + 1..].parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// `orch split ID --into TEXT...`: partial -> split, with children
+/// `<ID>.1`, `<ID>.2`, ... after the parent's row.
+pub fn split(session: &Session, id: &str, into: &[String]) -> Result<Report> {
+    if into.iter().all(|t| t.trim().is_empty()) {
+        return Err(Error::with_help(
+            "--into names no child",
+            "give each child's objective: --into \"first part\" --into \"second part\"",
+        ));
+    }
+    let program = session.load()?;
+    let index = Index::build(&program);
+    let t = task(&index, id)?;
+    check_ticket(t)?;
+    check_move(t, TaskStatus::Split)?;
+    if index.last_row(t).and_then(|r| r.result) != Some(Outcome::Partial) {
+        return Err(Error::with_help(
+            format!("`{id}`'s latest ledger row is not `partial`"),
+            format!(
+                "record the partial result first: orch record {id} --result partial --evidence ..."
+            ),
+        ));
+    }
+    let first = next_child(&index, id);
+    let skill = t
+        .skill
+        .as_ref()
+        .map(|s| s.value.trim().to_string())
+        .unwrap_or_default();
+    let deps: Vec<String> = t.deps.iter().map(|d| d.value.trim().to_string()).collect();
+    let criteria = t
+        .done_criteria
+        .as_ref()
+        .map(|c| c.value.trim().to_string())
+        .unwrap_or_default();
+    let rows: Vec<BacklogRow> = into
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .enumerate()
+        .map(|(i, text)| BacklogRow {
+            id: format!("{id}.{}", first + i as u32),
+            objective: one_line(text),
+            skill: skill.clone(),
+            dependencies: deps.clone(),
+            done_criteria: if criteria.is_empty() {
+                format!("This part of {id} is done and its evidence recorded in the ledger")
+            } else {
+                format!("Part of {id}: {criteria}")
+            },
+        })
+        .collect();
+    for r in &rows {
+        if index.task(&r.id).is_some() {
+            return Err(Error::usage(format!("`{}` is already a task", r.id)));
+        }
+    }
+    // After the parent's existing children, if any.
+    let anchor = index
+        .children(id)
+        .max_by_key(|c| c.at.span.start)
+        .filter(|c| c.at.file == t.at.file && c.at.span.start > t.at.span.start)
+        .unwrap_or(t);
+    let mut draft = Draft::default();
+    insert_backlog(&mut draft, &program, anchor, Place::After, &rows)?;
+    set_status(&mut draft, &program, t, TaskStatus::Split)?;
+    let children: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut change = draft.into_change(&program, subject(id, t.status, TaskStatus::Split))?;
+    change
+        .body
+        .push(format!("Split into {}.", children.join(", ")));
+    change.trailers.push(("Orch-Task".into(), id.to_string()));
+    for c in &children {
+        change.trailers.push(("Orch-Task".into(), c.clone()));
+    }
+    let written = session.write(&change)?;
+    let mut rep = report(t, TaskStatus::Split, written);
+    rep.asks = vec![format!(
+        "write each child's ticket and card: orch new ticket <ID>, orch new card <ID> for {}",
+        children.join(", ")
+    )];
+    rep.children = children;
+    Ok(rep)
+}
