@@ -13,6 +13,7 @@ pub mod align;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod dispatch;
 pub mod error;
 pub mod fsx;
 pub mod git;

@@ -1,21 +1,254 @@
 //! `orch dispatch` and `orch harvest`: run the cards' agents side by side,
 //! then judge what they did.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
+use serde_json::json;
+
+use crate::agent::shell_quote;
+use crate::config::DurationText;
+use crate::dispatch::harvest::Verdict;
+use crate::dispatch::plan::{self, Planned};
+use crate::dispatch::progress::Ui;
+use crate::dispatch::{self, GRACE, Settings};
 use crate::error::{Error, Outcome, Result};
+use crate::model::{Index, Program};
+use crate::report::Format;
+use crate::transition::Session;
 
-use super::Global;
+use super::{Global, Workspace};
 
-#[derive(Debug, clap::Args)]
-pub struct DispatchArgs {}
-
-#[derive(Debug, clap::Args)]
-pub struct HarvestArgs {}
-
-pub fn dispatch(_args: &DispatchArgs, _g: &Global, _out: &mut dyn Write) -> Result<Outcome> {
-    Err(Error::usage("not built yet"))
+fn duration(text: &str) -> std::result::Result<DurationText, String> {
+    DurationText::parse(text)
 }
-pub fn harvest(_args: &HarvestArgs, _g: &Global, _out: &mut dyn Write) -> Result<Outcome> {
-    Err(Error::usage("not built yet"))
+
+#[derive(Debug, clap::Args)]
+pub struct DispatchArgs {
+    /// Groups (`G2`: the cards with `group: G2`, else `sheets/G2.md`) or task IDs
+    #[arg(required = true, value_name = "GROUP|ID")]
+    pub targets: Vec<String>,
+    /// Agents run at once (default: config `agent.jobs`, else 4)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Kill an agent (its whole process group) after this long: `90s`, `30m`, `2h`
+    #[arg(long, value_name = "D", value_parser = duration)]
+    pub timeout: Option<DurationText>,
+    /// Kill an agent that prints nothing for this long
+    #[arg(long, value_name = "D", value_parser = duration)]
+    pub idle_timeout: Option<DurationText>,
+    /// Print each agent's argv (shell-quoted) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Record each proposal in the ledger (one transition commit per task)
+    #[arg(long)]
+    pub record: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HarvestArgs {
+    /// The run id (`20261124T193000Z-G2`) or its report's path (default: the latest run)
+    pub run: Option<String>,
+    /// Record each proposal not yet recorded
+    #[arg(long)]
+    pub record: bool,
+}
+
+fn check_format(g: &Global, command: &str) -> Result<()> {
+    if matches!(g.format, Format::Human | Format::Json) {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "`orch {command}` prints human or json"
+        )))
+    }
+}
+
+/// Resolve and clear the tasks, or refuse with every reason (exit 2).
+fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)> {
+    if let Some(e) = &program.config_error {
+        return Err(Error::with_help(
+            format!("config.yaml is invalid: {}", e.message),
+            "`orch lint` shows where",
+        ));
+    }
+    let index = Index::build(program);
+    let (tasks, label) = plan::resolve(program, &index, targets).map_err(|e| {
+        Error::with_help(
+            e,
+            "name task IDs from the backlog or a group (`orch sheet --write` assigns groups)",
+        )
+    })?;
+    let planned = plan::check(program, &index, &tasks).map_err(|reasons| {
+        Error::with_help(
+            format!(
+                "refusing to dispatch; nothing was started:\n  - {}",
+                reasons.join("\n  - ")
+            ),
+            "`orch next` lists the ready tasks and `orch sheet` groups them without overlap",
+        )
+    })?;
+    Ok((planned, label))
+}
+
+pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    check_format(g, "dispatch")?;
+    let ws = Workspace::find(g)?;
+    if args.jobs == Some(0) {
+        return Err(Error::usage("--jobs must be at least 1"));
+    }
+    if args.dry_run {
+        let program = ws.load()?;
+        let (planned, label) = clear(&program, &args.targets)?;
+        let settings = settings(args, &program);
+        let prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+        if g.format == Format::Json {
+            let tasks: Vec<_> = prepared
+                .jobs
+                .iter()
+                .zip(&prepared.run.tasks)
+                .map(|(j, f)| json!({"task": j.id, "argv": j.argv, "adapter": f.adapter, "log": f.log}))
+                .collect();
+            let v = json!({"dry_run": true, "jobs": settings.jobs, "tasks": tasks});
+            serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        } else {
+            for j in &prepared.jobs {
+                let argv: Vec<String> = j.argv.iter().map(|a| shell_quote(a)).collect();
+                writeln!(out, "{}: {}", j.id, argv.join(" "))?;
+            }
+        }
+        return Ok(Outcome::Clean);
+    }
+
+    // Check and mark under the orch lock, then let it go while agents run.
+    let session = Session::open(&ws.root, &ws.dir, !g.no_commit)?;
+    let program = session.load()?;
+    let (planned, label) = clear(&program, &args.targets)?;
+    let settings = settings(args, &program);
+    let mut prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+    let ids: Vec<String> = prepared.jobs.iter().map(|j| j.id.clone()).collect();
+    dispatch::mark_in_progress(&session, &label, &prepared.run.run, &ids)?;
+    drop(session);
+
+    let stop = dispatch::interrupt_flag();
+    {
+        let mut ui = if std::io::stderr().is_terminal() && !g.quiet {
+            Ui::bars(ids.len())
+        } else if g.format == Format::Human && !g.quiet {
+            Ui::Lines(&mut *out)
+        } else {
+            Ui::Silent
+        };
+        dispatch::execute(&ws.root, &ws.dir, &mut prepared, &mut ui, stop)?;
+    }
+    let run = &mut prepared.run;
+    let mut verdicts = dispatch::judge(&ws.root, run, &prepared.contexts, &prepared.patterns);
+    let records = if args.record {
+        let session = Session::open(&ws.root, &ws.dir, !g.no_commit)?;
+        dispatch::record(&session, run, &mut verdicts)
+    } else {
+        Vec::new()
+    };
+    let report = dispatch::write_report(&ws.root, &ws.dir, run, &verdicts)?;
+    print(g, out, run, &verdicts, &records, &report)
+}
+
+fn settings(args: &DispatchArgs, program: &Program) -> Settings {
+    let agent = &program.config.agent;
+    Settings {
+        jobs: args
+            .jobs
+            .or(agent.jobs.map(|j| j as usize))
+            .unwrap_or(4)
+            .max(1),
+        timeout: args.timeout.or(agent.timeout).map(|d| d.0),
+        idle: args.idle_timeout.or(agent.idle_timeout).map(|d| d.0),
+        grace: GRACE,
+    }
+}
+
+pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    check_format(g, "harvest")?;
+    let ws = Workspace::find(g)?;
+    let program = ws.load()?;
+    let mut run = dispatch::load_facts(&ws.dir, args.run.as_deref())?;
+    let contexts = dispatch::contexts_now(&program, &run);
+    let patterns = dispatch::harvest::patterns(&program.config.agent.evidence)
+        .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
+    let mut verdicts = dispatch::judge(&ws.root, &run, &contexts, &patterns);
+    let records = if args.record {
+        let session = Session::open(&ws.root, &ws.dir, !g.no_commit)?;
+        dispatch::record(&session, &mut run, &mut verdicts)
+    } else {
+        Vec::new()
+    };
+    let report = dispatch::write_report(&ws.root, &ws.dir, &run, &verdicts)?;
+    print(g, out, &run, &verdicts, &records, &report)
+}
+
+type Records = [(String, std::result::Result<crate::model::Outcome, String>)];
+
+fn print(
+    g: &Global,
+    out: &mut dyn Write,
+    run: &dispatch::harvest::RunFile,
+    verdicts: &[Verdict],
+    records: &Records,
+    report: &str,
+) -> Result<Outcome> {
+    let summary = dispatch::harvest::summary_line(run);
+    let all_pass = !run.interrupted
+        && verdicts
+            .iter()
+            .all(|v| v.proposal == Some(crate::model::Outcome::Pass))
+        && records.iter().all(|(_, r)| r.is_ok());
+    if g.format == Format::Json {
+        let recs: Vec<_> = records
+            .iter()
+            .map(|(t, r)| match r {
+                Ok(o) => json!({"task": t, "recorded": o}),
+                Err(e) => json!({"task": t, "error": e}),
+            })
+            .collect();
+        let v = json!({
+            "run": run.run,
+            "report": report,
+            "interrupted": run.interrupted,
+            "summary": summary,
+            "tasks": verdicts,
+            "records": recs,
+        });
+        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        let width = verdicts.iter().map(|v| v.task.len()).max().unwrap_or(0);
+        for v in verdicts {
+            writeln!(
+                out,
+                "{:width$}  {:8} {}",
+                v.task,
+                v.proposal.map_or("-", |p| p.as_str()),
+                v.reasons.join("; ")
+            )?;
+        }
+        for (t, r) in records {
+            match r {
+                Ok(o) => writeln!(out, "recorded {t}: {o}")?,
+                Err(e) => writeln!(out, "not recorded {t}: {e}")?,
+            }
+        }
+        if run.interrupted {
+            writeln!(
+                out,
+                "interrupted: the agents were stopped; their tasks stay in_progress (see the report)"
+            )?;
+        }
+        writeln!(out, "report: {report}")?;
+        writeln!(out, "{summary}")?;
+    }
+    Ok(if all_pass {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
 }

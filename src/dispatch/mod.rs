@@ -1,0 +1,455 @@
+//! Dispatch and harvest (DESIGN 8): run the cards' agents side by side on
+//! non-overlapping scopes, then judge what they did.
+//!
+//! [`plan`] resolves and clears the tasks (ready, carded, no overlap);
+//! [`prepare`] builds each agent's argv (from [`crate::agent`]) and the run's
+//! files; [`mark_in_progress`] moves them to `in_progress` in one commit
+//! through [`crate::transition`]; [`execute`] runs them ([`process`]: process
+//! groups, timeouts, logs through a fixed buffer) while [`progress`] shows it,
+//! taking work-tree [`snapshot`]s for the generic adapter and reading codex
+//! JSONL ([`codex`]); [`harvest`] judges each task and writes the run report;
+//! [`record`] records the proposals through the transition code.
+
+pub mod codex;
+pub mod harvest;
+pub mod plan;
+pub mod process;
+pub mod progress;
+pub mod snapshot;
+pub mod time;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use regex_automata::meta;
+
+use crate::agent;
+use crate::config::{Adapter, DurationText};
+use crate::error::{Error, Result};
+use crate::fsx::write_atomic;
+use crate::git::Repo;
+use crate::model::program::display_path;
+use crate::model::{Index, Outcome, Program, TaskStatus};
+use crate::transition::{self, Draft, Session};
+
+use harvest::{RunFile, State, TaskContext, TaskFacts, Verdict};
+use plan::Planned;
+use process::{Event, Job, Limits};
+use progress::Ui;
+
+/// Grace between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+/// How a run is limited.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub jobs: usize,
+    pub timeout: Option<Duration>,
+    pub idle: Option<Duration>,
+    pub grace: Duration,
+}
+
+/// A run ready to start: its facts so far, one job per task, and what
+/// harvest needs.
+pub struct Prepared {
+    pub run: RunFile,
+    pub jobs: Vec<Job>,
+    pub contexts: Vec<TaskContext>,
+    pub patterns: Vec<meta::Regex>,
+    pub settings: Settings,
+    /// The orchestrator folder, relative to the work tree (`.orchestrator`).
+    pub dir_rel: String,
+}
+
+/// The adapter for a command: the configured one, else `codex` when the
+/// program's file name is `codex`.
+pub fn adapter(configured: Option<Adapter>, argv0: &str) -> Adapter {
+    configured.unwrap_or_else(|| {
+        if Path::new(argv0).file_name().and_then(|n| n.to_str()) == Some("codex") {
+            Adapter::Codex
+        } else {
+            Adapter::Generic
+        }
+    })
+}
+
+fn adapter_name(a: Adapter) -> &'static str {
+    match a {
+        Adapter::Codex => "codex",
+        Adapter::Generic => "generic",
+    }
+}
+
+/// Build the run: its id (`20261124T193000Z-G2`), each agent's argv, log
+/// and last-message file. Nothing is written.
+pub fn prepare(
+    root: &Path,
+    dir: &Path,
+    program: &Program,
+    planned: Vec<Planned>,
+    label: &str,
+    settings: Settings,
+) -> Result<Prepared> {
+    let config = &program.config.agent;
+    if config.command.is_empty() {
+        return Err(Error::with_help(
+            "config agent.command is empty",
+            "set it to the agent's argv, e.g. [\"codex\", \"exec\", \"--json\", \"{prompt}\"]",
+        ));
+    }
+    let patterns = harvest::patterns(&config.evidence)
+        .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
+    let adapter = adapter(config.adapter, &config.command[0]);
+    let dir_rel = display_path(root, dir);
+    let now = SystemTime::now();
+    let mut run_id = format!("{}-{label}", time::compact(now));
+    let mut n = 2;
+    while dir.join("runs").join(format!("{run_id}.json")).exists() {
+        run_id = format!("{}-{label}-{n}", time::compact(now));
+        n += 1;
+    }
+    let repo = root.to_string_lossy().into_owned();
+    let mut jobs = Vec::new();
+    let mut facts = Vec::new();
+    let mut contexts = Vec::new();
+    let uses_last = config.command.iter().any(|a| a.contains("{last_message}"));
+    for p in planned {
+        let last_rel = format!("{dir_rel}/runs/{run_id}/{}.last-message.md", p.id);
+        let last_abs = root.join(&last_rel).to_string_lossy().into_owned();
+        let argv = agent::argv(&program.config, &p.brief, &repo, &last_abs);
+        let log_rel = format!("{dir_rel}/logs/{}.log", p.id);
+        jobs.push(Job {
+            id: p.id.clone(),
+            argv: argv.clone(),
+            cwd: root.to_path_buf(),
+            env: vec![
+                ("ORCH_TASK".into(), p.id.clone()),
+                ("ORCH_RUN".into(), run_id.clone()),
+            ],
+            log: root.join(&log_rel),
+            events: adapter == Adapter::Codex,
+        });
+        facts.push(TaskFacts {
+            task: p.id.clone(),
+            adapter: adapter_name(adapter).into(),
+            argv,
+            log: log_rel,
+            last_message: uses_last.then_some(last_rel),
+            state: State::Pending,
+            started: None,
+            ended: None,
+            started_ms: None,
+            ended_ms: None,
+            duration_ms: None,
+            exit_code: None,
+            signal: None,
+            killed: None,
+            spawn_error: None,
+            log_error: None,
+            log_bytes: 0,
+            lingering: false,
+            pipes_abandoned: false,
+            changed: None,
+            events: None,
+            recorded: None,
+        });
+        contexts.push(TaskContext {
+            scope: Some(p.scope),
+            checks: p.checks,
+        });
+    }
+    Ok(Prepared {
+        run: RunFile {
+            run: run_id,
+            started: time::rfc3339(now),
+            ended: None,
+            jobs: settings.jobs,
+            timeout: settings.timeout.map(|d| DurationText(d).to_string()),
+            idle_timeout: settings.idle.map(|d| DurationText(d).to_string()),
+            interrupted: false,
+            tasks: facts,
+        },
+        jobs,
+        contexts,
+        patterns,
+        settings,
+        dir_rel,
+    })
+}
+
+/// Move every task of the run to `in_progress` in one commit (under the
+/// orch lock the session holds). Every task is checked before anything is
+/// written.
+pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String]) -> Result<()> {
+    let program = session.load()?;
+    let index = Index::build(&program);
+    let mut draft = Draft::default();
+    for id in ids {
+        let t = transition::task(&index, id)?;
+        transition::check_ticket(t)?;
+        transition::check_move(t, TaskStatus::InProgress)?;
+        transition::set_status(&mut draft, &program, t, TaskStatus::InProgress)?;
+    }
+    let mut change = draft.into_change(&program, format!("orch({label}): todo -> in_progress"))?;
+    change
+        .body
+        .push(format!("orch dispatch run {run}: {}", ids.join(", ")));
+    for id in ids {
+        change.trailers.push(("Orch-Task".into(), id.clone()));
+    }
+    change.trailers.push(("Orch-Run".into(), run.to_string()));
+    session.write(&change)?;
+    Ok(())
+}
+
+/// The flag Ctrl-C sets (the handler is installed on first use).
+pub fn interrupt_flag() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Without a handler (one was installed elsewhere) Ctrl-C ends orch
+        // and the agents, in their own process groups, run on: say so.
+        if ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst)).is_err() {
+            eprintln!("warning: cannot catch Ctrl-C; interrupting orch will not stop the agents");
+        }
+    });
+    &STOP
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn run_paths(dir: &Path, run: &str) -> (PathBuf, PathBuf) {
+    let runs = dir.join("runs");
+    (
+        runs.join(format!("{run}.json")),
+        runs.join(format!("{run}.md")),
+    )
+}
+
+/// Save the run's facts.
+pub fn save_facts(dir: &Path, run: &RunFile) -> Result<()> {
+    let (json, _) = run_paths(dir, &run.run);
+    let text = serde_json::to_string_pretty(run).map_err(std::io::Error::other)?;
+    write_atomic(&json, text.as_bytes(), true)
+}
+
+/// Read a run's facts: `RUN` is a run id or a path to its `.json` or `.md`;
+/// none means the latest run.
+pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
+    let runs = dir.join("runs");
+    let path = match run {
+        Some(r) => {
+            let name = Path::new(r)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| r.to_string());
+            let id = name
+                .strip_suffix(".json")
+                .or_else(|| name.strip_suffix(".md"))
+                .unwrap_or(&name);
+            runs.join(format!("{id}.json"))
+        }
+        None => {
+            let mut ids: Vec<PathBuf> = std::fs::read_dir(&runs)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            ids.sort();
+            ids.pop().ok_or_else(|| {
+                Error::with_help(
+                    format!("no dispatch run in {}", runs.display()),
+                    "run `orch dispatch` first",
+                )
+            })?
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::with_help(
+                format!("no run {}", path.display()),
+                format!("the runs are the .json files in {}", runs.display()),
+            )
+        } else {
+            Error::io(&path, e)
+        }
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::usage(format!("{} is not a run orch wrote: {e}", path.display())))
+}
+
+/// Run the agents, showing progress, and fill in the run's facts. Work-tree
+/// snapshots (generic adapter) are taken before the first agent starts and
+/// after each one ends; an agent's changed files are those that changed
+/// between the last snapshot before it started and the one after it ended.
+pub fn execute(
+    root: &Path,
+    dir: &Path,
+    p: &mut Prepared,
+    ui: &mut Ui<'_>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    std::fs::create_dir_all(dir.join("logs")).map_err(|e| Error::io(dir.join("logs"), e))?;
+    let runs = dir.join("runs");
+    if p.run.tasks.iter().any(|t| t.last_message.is_some()) {
+        let d = runs.join(&p.run.run);
+        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+    }
+    save_facts(dir, &p.run)?;
+    let generic = p.run.tasks.iter().any(|t| t.adapter == "generic");
+    let repo = if generic {
+        Repo::discover(root).ok().flatten()
+    } else {
+        None
+    };
+    let skip = vec![
+        format!("{}/logs/", p.dir_rel),
+        format!("{}/runs/", p.dir_rel),
+    ];
+    let take = |repo: &Repo| snapshot::take(repo, &skip).ok();
+    let mut snaps: Vec<Option<snapshot::Snapshot>> = vec![repo.as_ref().and_then(take)];
+    let mut base: Vec<usize> = vec![0; p.jobs.len()];
+    let ids: Vec<String> = p.jobs.iter().map(|j| j.id.clone()).collect();
+    let limits = Limits {
+        jobs: p.settings.jobs,
+        timeout: p.settings.timeout,
+        idle: p.settings.idle,
+        grace: p.settings.grace,
+    };
+    let facts = &mut p.run.tasks;
+    let ends = process::run(&p.jobs, limits, stop, &mut |event| {
+        match &event {
+            Event::Started { job, .. } => {
+                base[*job] = snaps.len() - 1;
+                facts[*job].state = State::Running;
+            }
+            Event::Finished { job, end } => {
+                let f = &mut facts[*job];
+                f.state = State::Finished;
+                f.started = Some(time::rfc3339(end.started));
+                f.ended = Some(time::rfc3339(end.ended));
+                f.started_ms = Some(millis(end.started));
+                f.ended_ms = Some(millis(end.ended));
+                f.duration_ms = Some(end.duration.as_millis() as u64);
+                f.exit_code = end.code;
+                f.signal = end.signal;
+                f.killed = end.killed;
+                f.spawn_error = end.spawn_error.clone();
+                f.log_error = end.log_error.clone();
+                f.log_bytes = end.bytes;
+                f.lingering = end.lingering;
+                f.pipes_abandoned = end.pipes_abandoned;
+                f.events = end.events.clone();
+                if f.adapter == "generic"
+                    && let Some(repo) = &repo
+                {
+                    let after = take(repo);
+                    if let (Some(Some(before)), Some(after)) = (snaps.get(base[*job]), &after) {
+                        f.changed = Some(snapshot::changed(before, after));
+                    }
+                    snaps.push(after);
+                }
+            }
+            _ => {}
+        }
+        ui.event(&ids, &event);
+    });
+    for (f, end) in p.run.tasks.iter_mut().zip(&ends) {
+        if end.is_none() && f.state != State::Finished {
+            f.state = State::NotStarted;
+        }
+    }
+    p.run.interrupted = stop.load(Ordering::SeqCst);
+    p.run.ended = Some(time::rfc3339(SystemTime::now()));
+    save_facts(dir, &p.run)
+}
+
+/// Judge every task of a run and write its report. `contexts` come from the
+/// cards (as they are now, for `orch harvest`).
+pub fn judge(
+    root: &Path,
+    run: &RunFile,
+    contexts: &[TaskContext],
+    patterns: &[meta::Regex],
+) -> Vec<Verdict> {
+    let changed = harvest::changed_files(&run.tasks, contexts, root);
+    run.tasks
+        .iter()
+        .zip(contexts)
+        .zip(changed)
+        .map(|((f, c), ch)| harvest::judge(f, c, ch, patterns, root))
+        .collect()
+}
+
+/// Write `runs/<run>.md` (and the facts); returns its path relative to the
+/// work tree.
+pub fn write_report(
+    root: &Path,
+    dir: &Path,
+    run: &RunFile,
+    verdicts: &[Verdict],
+) -> Result<String> {
+    save_facts(dir, run)?;
+    let (_, md) = run_paths(dir, &run.run);
+    write_atomic(&md, harvest::render(run, verdicts).as_bytes(), true)?;
+    Ok(display_path(root, &md))
+}
+
+/// What harvest needs from the cards as they are now.
+pub fn contexts_now(program: &Program, run: &RunFile) -> Vec<TaskContext> {
+    let index = Index::build(program);
+    run.tasks
+        .iter()
+        .map(|f| match index.task(&f.task) {
+            Some(t) => TaskContext {
+                scope: plan::scope(program, t).ok(),
+                checks: plan::brief(program, t).map(|b| b.1).unwrap_or_default(),
+            },
+            None => TaskContext {
+                scope: None,
+                checks: Vec::new(),
+            },
+        })
+        .collect()
+}
+
+/// The ledger's evidence text for a verdict.
+pub fn evidence_text(run: &str, v: &Verdict) -> String {
+    let mut parts = vec![format!("orch dispatch run {run}: {}", v.reasons.join("; "))];
+    parts.extend(v.evidence.iter().take(3).cloned());
+    parts.push(format!("log `{}`", v.log));
+    harvest::one_line(&parts.join("; "))
+}
+
+/// Record each proposal not yet recorded, one transition (one commit) per
+/// task. Returns, per verdict, what happened when something was attempted.
+pub fn record(
+    session: &Session,
+    run: &mut RunFile,
+    verdicts: &mut [Verdict],
+) -> Vec<(String, std::result::Result<Outcome, String>)> {
+    let mut out = Vec::new();
+    for (v, f) in verdicts.iter_mut().zip(run.tasks.iter_mut()) {
+        let Some(result) = v.proposal else { continue };
+        if f.recorded.is_some() {
+            continue;
+        }
+        let evidence = evidence_text(&run.run, v);
+        match transition::record(session, &v.task, result, &evidence, None) {
+            Ok(_) => {
+                f.recorded = Some(result);
+                v.recorded = Some(result);
+                out.push((v.task.clone(), Ok(result)));
+            }
+            Err(e) => out.push((v.task.clone(), Err(e.to_string()))),
+        }
+    }
+    out
+}
