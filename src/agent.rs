@@ -3,6 +3,11 @@
 //! (written into a script) and `orch dispatch` (run directly).
 
 use crate::config::Config;
+use crate::model::Program;
+use crate::model::program::Task;
+use crate::model::templates;
+use crate::model::views::FieldsView;
+use crate::source::Spanned;
 
 /// What the prompt and argv are built from.
 #[derive(Clone, Debug)]
@@ -13,6 +18,51 @@ pub struct TaskBrief {
     pub criteria: String,
     /// The card's path, relative to the work tree.
     pub card: String,
+}
+
+fn text(s: &Option<Spanned<String>>) -> String {
+    s.as_ref()
+        .map(|s| s.value.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The brief the prompt is built from: the card's goal and completion
+/// criteria, falling back to the plan row's objective and done criteria.
+pub fn brief(program: &Program, task: &Task) -> Option<(TaskBrief, Vec<String>)> {
+    let doc = &program.docs[task.card?];
+    let view = FieldsView::of(doc, templates::CARD_HEADING);
+    let field = |label: &str| {
+        view.field(label)
+            .map(|i| i.value.value.trim().to_string())
+            .unwrap_or_default()
+    };
+    let checks = view
+        .field("Tests/checks to run")
+        .map(|i| {
+            i.entries()
+                .into_iter()
+                .map(|e| e.value.trim().to_string())
+                .filter(|e| !e.is_empty() && !templates::is_none_marker(e))
+                .collect()
+        })
+        .unwrap_or_default();
+    let skill = Some(field("Skill"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| text(&task.skill));
+    Some((
+        TaskBrief {
+            id: task.id.clone(),
+            skill,
+            goal: Some(field("Goal"))
+                .filter(|g| !g.is_empty())
+                .unwrap_or_else(|| text(&task.objective)),
+            criteria: Some(field("Completion criteria"))
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| text(&task.done_criteria)),
+            card: program.file(doc.file).path.clone(),
+        },
+        checks,
+    ))
 }
 
 /// The default prompt, in the seed's form.

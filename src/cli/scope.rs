@@ -7,10 +7,10 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::error::{Error, Outcome, Result};
-use crate::model::program::{Index, Task, display_path, scope_of};
+use crate::model::program::{Index, Task, display_path, effective_scope};
 use crate::model::{Program, TaskStatus};
 use crate::report::Format;
-use crate::scope::{Pattern, Scope};
+use crate::scope::Scope;
 
 use super::{Global, Workspace};
 
@@ -36,13 +36,7 @@ pub enum ScopeAction {
 
 /// A task's effective scope, when its card parses.
 fn scope(program: &Program, task: &Task) -> Option<Scope> {
-    let text = scope_of(program, task)?;
-    let parse = |v: &[crate::source::Spanned<String>]| -> Option<Vec<Pattern>> {
-        v.iter()
-            .map(|g| Pattern::parse(g.value.trim()).ok())
-            .collect()
-    };
-    Some(Scope::new(parse(&text.allowed)?, parse(&text.prohibited)?))
+    effective_scope(program, task).ok()
 }
 
 pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {

@@ -7,14 +7,13 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::agent::{self, TaskBrief};
+use crate::agent;
 use crate::error::{Error, Outcome, Result};
 use crate::fsx::{inside, write_atomic};
-use crate::model::program::{Index, Task, display_path, scope_of};
-use crate::model::views::FieldsView;
-use crate::model::{Program, TaskStatus, templates};
+use crate::model::program::{Index, Task, display_path, effective_scope, scope_of};
+use crate::model::{Program, TaskStatus};
 use crate::report::Format;
-use crate::scope::{Budget, CompiledScope, Pattern, Scope};
+use crate::scope::{Budget, CompiledScope};
 use crate::sheet::{Candidate, Held, Running, SheetTask, partition, render};
 
 use super::{Global, Workspace};
@@ -40,27 +39,9 @@ fn compile(
     task: &Task,
     budget: &Budget,
 ) -> std::result::Result<CompiledScope, String> {
-    let text = scope_of(program, task)
-        .ok_or_else(|| format!("`{}` has no card (`orch new card {}`)", task.id, task.id))?;
-    let parse =
-        |globs: &[crate::source::Spanned<String>]| -> std::result::Result<Vec<Pattern>, String> {
-            globs
-                .iter()
-                .map(|g| {
-                    Pattern::parse(g.value.trim())
-                        .map_err(|e| format!("`{}`'s glob `{}`: {e}", task.id, g.value))
-                })
-                .collect()
-        };
-    let scope = Scope::new(parse(&text.allowed)?, parse(&text.prohibited)?);
+    let scope = effective_scope(program, task)?;
     CompiledScope::new(&scope, budget)
         .ok_or_else(|| format!("`{}`'s scope is too complex to compile", task.id))
-}
-
-fn text(s: &Option<crate::source::Spanned<String>>) -> String {
-    s.as_ref()
-        .map(|s| s.value.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// `G7` -> 7.
@@ -300,24 +281,10 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
             let file = program.file(doc.file);
             let updated = set_group(&file.text, doc, name);
             write_atomic(&file.abs_path, updated.as_bytes(), true)?;
-            let view = FieldsView::of(doc, templates::CARD_HEADING);
-            let field = |label: &str| {
-                view.field(label)
-                    .map(|i| i.value.value.clone())
-                    .unwrap_or_default()
+            let Some((brief, _)) = agent::brief(program, t) else {
+                continue;
             };
             let scope = scope_of(program, t);
-            let brief = TaskBrief {
-                id: t.id.clone(),
-                skill: text(&t.skill),
-                goal: Some(field("Goal"))
-                    .filter(|g| !g.is_empty())
-                    .unwrap_or_else(|| text(&t.objective)),
-                criteria: Some(field("Completion criteria"))
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or_else(|| text(&t.done_criteria)),
-                card: file.path.clone(),
-            };
             let last = format!("{dir_rel}/runs/{name}-{}.md", t.id);
             sheet_tasks.push(SheetTask {
                 id: t.id.clone(),

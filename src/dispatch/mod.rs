@@ -409,8 +409,10 @@ pub fn contexts_now(program: &Program, run: &RunFile) -> Vec<TaskContext> {
         .iter()
         .map(|f| match index.task(&f.task) {
             Some(t) => TaskContext {
-                scope: plan::scope(program, t).ok(),
-                checks: plan::brief(program, t).map(|b| b.1).unwrap_or_default(),
+                scope: crate::model::program::effective_scope(program, t).ok(),
+                checks: crate::agent::brief(program, t)
+                    .map(|b| b.1)
+                    .unwrap_or_default(),
             },
             None => TaskContext {
                 scope: None,

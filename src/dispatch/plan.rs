@@ -7,11 +7,9 @@
 use std::collections::HashSet;
 
 use crate::agent::TaskBrief;
-use crate::model::program::{Index, Task, scope_of};
-use crate::model::views::FieldsView;
-use crate::model::{Kind, Program, TaskStatus, templates};
-use crate::scope::{Budget, CompiledScope, Overlap, Pattern, Scope, overlap_compiled};
-use crate::source::Spanned;
+use crate::model::program::{Index, Task};
+use crate::model::{Kind, Program, TaskStatus};
+use crate::scope::{Budget, CompiledScope, Overlap, Scope, overlap_compiled};
 
 /// A task cleared to run.
 pub struct Planned {
@@ -89,67 +87,6 @@ fn group_members<'p>(program: &Program, index: &'p Index, name: &str) -> Vec<&'p
     Vec::new()
 }
 
-fn text(s: &Option<Spanned<String>>) -> String {
-    s.as_ref()
-        .map(|s| s.value.trim().to_string())
-        .unwrap_or_default()
-}
-
-/// The brief the prompt is built from: the card's goal and completion
-/// criteria, falling back to the plan row's objective and done criteria.
-pub fn brief(program: &Program, task: &Task) -> Option<(TaskBrief, Vec<String>)> {
-    let doc = &program.docs[task.card?];
-    let view = FieldsView::of(doc, templates::CARD_HEADING);
-    let field = |label: &str| {
-        view.field(label)
-            .map(|i| i.value.value.trim().to_string())
-            .unwrap_or_default()
-    };
-    let checks = view
-        .field("Tests/checks to run")
-        .map(|i| {
-            i.entries()
-                .into_iter()
-                .map(|e| e.value.trim().to_string())
-                .filter(|e| !e.is_empty() && !templates::is_none_marker(e))
-                .collect()
-        })
-        .unwrap_or_default();
-    let skill = Some(field("Skill"))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| text(&task.skill));
-    Some((
-        TaskBrief {
-            id: task.id.clone(),
-            skill,
-            goal: Some(field("Goal"))
-                .filter(|g| !g.is_empty())
-                .unwrap_or_else(|| text(&task.objective)),
-            criteria: Some(field("Completion criteria"))
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| text(&task.done_criteria)),
-            card: program.file(doc.file).path.clone(),
-        },
-        checks,
-    ))
-}
-
-/// The card's effective scope, or why there is none.
-pub fn scope(program: &Program, task: &Task) -> Result<Scope, String> {
-    let text = scope_of(program, task)
-        .ok_or_else(|| format!("`{}` has no card (`orch new card {}`)", task.id, task.id))?;
-    let parse = |globs: &[Spanned<String>]| -> Result<Vec<Pattern>, String> {
-        globs
-            .iter()
-            .map(|g| {
-                Pattern::parse(g.value.trim())
-                    .map_err(|e| format!("`{}`'s glob `{}`: {e}", task.id, g.value))
-            })
-            .collect()
-    };
-    Ok(Scope::new(parse(&text.allowed)?, parse(&text.prohibited)?))
-}
-
 /// Clear the tasks to run, or every reason not to.
 pub fn check(
     program: &Program,
@@ -180,7 +117,7 @@ pub fn check(
                 t.id, t.id
             ));
         }
-        let scope = match scope(program, t) {
+        let scope = match crate::model::program::effective_scope(program, t) {
             Ok(s) => s,
             Err(e) => {
                 refusals.push(e);
@@ -193,7 +130,7 @@ pub fn check(
             refusals.push(format!("`{}`'s scope is too complex to compile", t.id));
         }
         compiled.push(c);
-        if let Some((brief, checks)) = brief(program, t) {
+        if let Some((brief, checks)) = crate::agent::brief(program, t) {
             planned.push(Planned {
                 id: t.id.clone(),
                 brief,
@@ -238,7 +175,9 @@ pub fn check(
         .iter()
         .filter(|t| t.status == TaskStatus::InProgress && !chosen.contains(t.id.as_str()))
     {
-        let Ok(rs) = scope(program, r) else { continue };
+        let Ok(rs) = crate::model::program::effective_scope(program, r) else {
+            continue;
+        };
         let Some(rc) = CompiledScope::new(&rs, &budget) else {
             continue;
         };

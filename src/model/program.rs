@@ -512,3 +512,22 @@ pub fn scope_of(program: &Program, task: &Task) -> Option<super::views::ScopeTex
     let doc = &program.docs[task.card?];
     card_scope(&FieldsView::of(doc, templates::CARD_HEADING))
 }
+
+/// The card's effective scope, or why there is none.
+pub fn effective_scope(program: &Program, task: &Task) -> Result<crate::scope::Scope, String> {
+    let text = scope_of(program, task)
+        .ok_or_else(|| format!("`{}` has no card (`orch new card {}`)", task.id, task.id))?;
+    let parse = |globs: &[Spanned<String>]| -> Result<Vec<crate::scope::Pattern>, String> {
+        globs
+            .iter()
+            .map(|g| {
+                crate::scope::Pattern::parse(g.value.trim())
+                    .map_err(|e| format!("`{}`'s glob `{}`: {e}", task.id, g.value))
+            })
+            .collect()
+    };
+    Ok(crate::scope::Scope::new(
+        parse(&text.allowed)?,
+        parse(&text.prohibited)?,
+    ))
+}
