@@ -154,7 +154,7 @@ pub fn scan(text: &str) -> Scanned {
         let value = node.data().value.clone();
         match value {
             NodeValue::Heading(_) => {
-                let base = slug(&inline_text(node));
+                let base = slug(&crate::parse::markdown::inline_text(node));
                 let n = seen.entry(base.clone()).or_insert(0);
                 out.anchors.push(if *n == 0 {
                     base.clone()
@@ -261,20 +261,6 @@ fn fence<'a>(node: &'a AstNode<'a>, c: &comrak::nodes::NodeCodeBlock, lines: &Li
         content,
         prefix,
     }
-}
-
-/// The text of an inline subtree as GitHub renders it for a slug.
-fn inline_text<'a>(node: &'a AstNode<'a>) -> String {
-    let mut out = String::new();
-    for n in node.descendants() {
-        match &n.data().value {
-            NodeValue::Text(t) => out.push_str(t),
-            NodeValue::Code(c) => out.push_str(&c.literal),
-            NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// GitHub's heading slug: lowercase, every character that is not a letter,

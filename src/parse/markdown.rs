@@ -420,7 +420,7 @@ fn raw_colon(raw: &str, code: &[Spanned<String>], base: usize) -> Option<usize> 
 }
 
 /// The text of an inline subtree: text and code literals, breaks as spaces.
-fn inline_text<'a>(node: &'a AstNode<'a>) -> String {
+pub fn inline_text<'a>(node: &'a AstNode<'a>) -> String {
     let mut out = String::new();
     for n in node.descendants() {
         match &n.data().value {

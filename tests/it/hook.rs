@@ -1,48 +1,20 @@
 //! The pre-commit hook end to end: `orch hook install` in a real
 //! repository, then real `git commit`s.
 
+use crate::util::{copy_tree, git, git_output, orch, repo_path};
 use std::path::Path;
-use std::process::Command;
-
-use crate::util::{copy_tree, orch, repo_path};
-
-/// git with the machine's own config shut out.
-fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("run git")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = git(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A repository holding the example program, committed.
 fn repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    ok(tmp.path(), &["init", "-q", "-b", "main"]);
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
     copy_tree(
         &repo_path(".orchestrator.example"),
         &tmp.path().join(".orchestrator"),
     );
     std::fs::write(tmp.path().join("notes.txt"), "one\n").expect("write");
-    ok(tmp.path(), &["add", "-A"]);
-    ok(tmp.path(), &["commit", "-q", "-m", "start"]);
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-q", "-m", "start"]);
     tmp
 }
 
@@ -67,8 +39,8 @@ fn a_bad_staged_card_blocks_the_commit_and_names_the_rule() {
     let tmp = repo();
     install(tmp.path(), &[]).success();
     break_card(tmp.path());
-    ok(tmp.path(), &["add", CARD]);
-    let out = git(tmp.path(), &["commit", "-q", "-m", "bad card"]);
+    git(tmp.path(), &["add", CARD]);
+    let out = git_output(tmp.path(), &["commit", "-q", "-m", "bad card"]);
     assert!(!out.status.success(), "the commit must be refused");
     let text = format!(
         "{}{}",
@@ -76,7 +48,10 @@ fn a_bad_staged_card_blocks_the_commit_and_names_the_rule() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("kind-unknown"), "{text}");
-    assert_eq!(ok(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(), "1");
+    assert_eq!(
+        git(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(),
+        "1"
+    );
 }
 
 #[test]
@@ -85,17 +60,20 @@ fn a_good_index_commits_whatever_the_work_tree_holds() {
     install(tmp.path(), &[]).success();
     break_card(tmp.path()); // broken, but not staged
     std::fs::write(tmp.path().join("notes.txt"), "two\n").expect("write");
-    ok(tmp.path(), &["add", "notes.txt"]);
-    let out = git(tmp.path(), &["commit", "-q", "-m", "notes"]);
+    git(tmp.path(), &["add", "notes.txt"]);
+    let out = git_output(tmp.path(), &["commit", "-q", "-m", "notes"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(ok(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(
+        git(tmp.path(), &["rev-list", "--count", "HEAD"]).trim(),
+        "2"
+    );
     // The work tree's broken card is still there, unstaged.
     assert_eq!(
-        ok(tmp.path(), &["status", "--porcelain"]).trim(),
+        git(tmp.path(), &["status", "--porcelain"]).trim(),
         format!("M {CARD}")
     );
 }
@@ -125,8 +103,8 @@ fn a_foreign_hook_is_left_alone_or_chained_with_force() {
 
     install(tmp.path(), &["--force"]).success();
     std::fs::write(tmp.path().join("notes.txt"), "three\n").expect("write");
-    ok(tmp.path(), &["add", "notes.txt"]);
-    ok(tmp.path(), &["commit", "-q", "-m", "both hooks"]);
+    git(tmp.path(), &["add", "notes.txt"]);
+    git(tmp.path(), &["commit", "-q", "-m", "both hooks"]);
     assert!(
         tmp.path().join("foreign-ran").exists(),
         "the chained hook ran"
@@ -146,14 +124,14 @@ fn a_foreign_hook_is_left_alone_or_chained_with_force() {
 #[test]
 fn core_hooks_path_is_honoured() {
     let tmp = repo();
-    ok(tmp.path(), &["config", "core.hooksPath", "githooks"]);
+    git(tmp.path(), &["config", "core.hooksPath", "githooks"]);
     install(tmp.path(), &[]).success();
     assert!(tmp.path().join("githooks/pre-commit").exists());
     assert!(!tmp.path().join(".git/hooks/pre-commit").exists());
     break_card(tmp.path());
-    ok(tmp.path(), &["add", CARD]);
+    git(tmp.path(), &["add", CARD]);
     assert!(
-        !git(tmp.path(), &["commit", "-q", "-m", "bad"])
+        !git_output(tmp.path(), &["commit", "-q", "-m", "bad"])
             .status
             .success()
     );
@@ -173,7 +151,7 @@ fn lint_staged_reads_the_index_not_the_work_tree() {
         .args(["lint"])
         .assert()
         .code(1);
-    ok(tmp.path(), &["add", CARD]);
+    git(tmp.path(), &["add", CARD]);
     orch()
         .current_dir(tmp.path())
         .args(["lint", "--staged"])

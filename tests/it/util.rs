@@ -27,3 +27,42 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `git` in `dir` with the machine's own config shut out (no system or
+/// global config, `HOME` = `dir`, no inherited `GIT_*` variables) and a
+/// fixed identity and date, so commit ids are stable.
+pub fn git_command(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("GIT_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z");
+    cmd
+}
+
+/// Run git in `dir` (see [`git_command`]); whatever it returns.
+pub fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    git_command(dir).args(args).output().expect("run git")
+}
+
+/// Run git in `dir`, which must succeed; its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_output(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
