@@ -32,6 +32,10 @@ pub fn resolve<'p>(
     let mut groups = Vec::new();
     for name in names {
         let name = name.trim();
+        // Task and group names become file names (logs, runs): only IDs.
+        if !crate::util::is_valid_id(name) {
+            return Err(format!("`{name}` is not a valid task or group name"));
+        }
         if let Some(t) = index.task(name) {
             if seen.insert(t.id.as_str()) {
                 chosen.push(t);

@@ -344,7 +344,9 @@ impl Index {
                         continue;
                     };
                     let id = id_cell.text.trim().trim_matches('`').to_string();
-                    if id.is_empty() || index.by_id.contains_key(&id) {
+                    // An ID outside the syntax (`id-invalid`) is not a task:
+                    // IDs become file names, so no command may see it.
+                    if !crate::util::is_valid_id(&id) || index.by_id.contains_key(&id) {
                         continue;
                     }
                     let deps = backlog

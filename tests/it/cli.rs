@@ -957,3 +957,54 @@ fn fix_renames_a_misnamed_ticket_and_the_program_lints_clean() {
     assert_eq!(r.code, Some(0), "{}", r.stdout);
     assert_eq!(v["summary"]["errors"], 0);
 }
+
+#[test]
+fn an_id_that_climbs_out_is_never_a_task_nor_a_file_name() {
+    // A backlog row, ticket and card for `../../evil`: lint says id-invalid,
+    // and no command treats it as a task or writes a path from it.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inner = tmp.path().join("repo");
+    copy_tree(&repo_path("testdata/sheet"), &inner);
+    let dir = inner.join(".orchestrator");
+    let plan = read(dir.join("plan.md"));
+    std::fs::write(
+        dir.join("plan.md"),
+        plan.replace("| P1-DOCS-01 |", "| ../../evil |"),
+    )
+    .expect("write plan");
+    let before = snapshot(tmp.path());
+    let (run, v) = lint_json(&dir, &[]);
+    assert_eq!(run.code, Some(1));
+    assert!(codes(&v).contains(&"id-invalid".to_string()), "{v}");
+    for args in [
+        &["show", "../../evil"][..],
+        &["new", "ticket", "../../evil"][..],
+        &["sheet", "../../evil", "--write"][..],
+        &["start", "../../evil", "--no-commit"][..],
+        &["dispatch", "../../evil", "--dry-run"][..],
+    ] {
+        let out = orch()
+            .current_dir(&inner)
+            .args(args)
+            .output()
+            .expect("run orch");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let status = json_in(&inner, &["status", "--format", "json"]);
+    assert!(!status.to_string().contains("evil"), "{status}");
+    assert_eq!(snapshot(tmp.path()), before, "nothing was written");
+}
+
+fn json_in(dir: &Path, args: &[&str]) -> Value {
+    let out = orch()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run orch");
+    serde_json::from_slice(&out.stdout).expect("json")
+}
