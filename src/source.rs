@@ -91,9 +91,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: String, abs_path: PathBuf, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(memchr_newlines(&text).map(|i| i + 1))
-            .collect();
+        let line_starts = line_starts(&text);
         SourceFile {
             path,
             abs_path,
@@ -148,10 +146,18 @@ impl SourceFile {
     }
 }
 
-fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+/// Where each line starts. A line ends at `\n`, `\r\n` or a lone `\r`, as
+/// comrak and miette count them, so every part of orch agrees on line
+/// numbers.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts
 }
 
 #[cfg(test)]
@@ -165,6 +171,13 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(7), (2, 4));
         assert_eq!(f.line_col(100), (3, 1));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        assert_eq!(line_starts("a\rb\r\nc\nd"), [0, 2, 5, 7]);
+        let f = SourceFile::new("a.md".into(), "a.md".into(), "a\rb");
+        assert_eq!(f.line_col(2), (2, 1));
     }
 
     #[test]

@@ -158,14 +158,9 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
-        let starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter_map(|(i, b)| (b == b'\n').then_some(i + 1)),
-            )
-            .collect();
-        LineIndex { starts }
+        LineIndex {
+            starts: crate::source::line_starts(text),
+        }
     }
 
     /// Byte offset of a 1-based (line, column), clamped into the text.

@@ -13,6 +13,11 @@ use crate::source::{SourceFile, Span};
 
 use super::{Report, plural};
 
+/// Related places drawn under one diagnostic.
+const MAX_RELATED: usize = 8;
+/// Diagnostics of one file drawn with their source; the rest get a line.
+const MAX_RENDERED_PER_FILE: usize = 200;
+
 #[derive(Clone, Debug)]
 pub struct HumanOptions {
     pub color: bool,
@@ -103,7 +108,10 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
         source_span(file, d.span),
     )];
     let mut related = Vec::new();
-    for r in &d.related {
+    // Rendering a label costs a scan of its file: a 8,000-task cycle would
+    // take seconds. Show the first few; the rest are counted.
+    let hidden = d.related.len().saturating_sub(MAX_RELATED);
+    for r in d.related.iter().take(MAX_RELATED) {
         let rf = program.file(r.file);
         if r.file == d.file {
             labels.push(LabeledSpan::new_with_span(
@@ -125,11 +133,20 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
             });
         }
     }
+    let help = match (&d.help, hidden) {
+        (h, 0) => h.clone(),
+        (Some(h), n) => Some(format!(
+            "{h}\n({n} more related places: `--format json` lists them all)"
+        )),
+        (None, n) => Some(format!(
+            "({n} more related places: `--format json` lists them all)"
+        )),
+    };
     Shown {
         message: d.message.clone(),
         code: d.code,
         severity: Some(d.severity),
-        help: d.help.clone(),
+        help,
         source: named(file),
         labels,
         related,
@@ -145,7 +162,26 @@ pub fn emit(report: &Report<'_>, options: &HumanOptions, out: &mut dyn Write) ->
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
+    let mut per_file: std::collections::HashMap<crate::source::FileId, usize> =
+        std::collections::HashMap::new();
     for d in report.diagnostics {
+        let n = per_file.entry(d.file).or_default();
+        *n += 1;
+        // Each rendered snippet scans its file from the start, so a file
+        // with thousands of findings would take minutes: past the first
+        // few hundred, one line each.
+        if *n > MAX_RENDERED_PER_FILE {
+            let (line, col) = report.program.file(d.file).line_col(d.span.start);
+            writeln!(
+                out,
+                "{}:{line}:{col}: {}[{}] {}",
+                report.path(d),
+                d.severity.as_str(),
+                d.code,
+                d.message
+            )?;
+            continue;
+        }
         let mut text = String::new();
         if handler.render_report(&mut text, &shown(report, d)).is_err() {
             text = format!("{}: {} [{}]\n", report.path(d), d.message, d.code);
