@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 const ORCH: &str = env!("CARGO_BIN_EXE_orch");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.orchestrator.example");
 const WARMUP: usize = 2;
-const RUNS: usize = 9;
+const RUNS: usize = 11;
 const PHASES: usize = 10;
 const STREAMS: [&str; 5] = ["UI", "CORE", "INFRA", "TEST", "DOCS"];
 const SKILLS: [&str; 7] = [
@@ -45,13 +45,27 @@ const MARKER: &str = ".orch-bench-generated";
 
 struct Args {
     tasks: usize,
+    files: usize,
+    changed: usize,
+    group_cards: usize,
     keep: Option<PathBuf>,
     scaling: Vec<usize>,
+}
+
+/// A positive number, for `--tasks` and the like.
+fn positive(name: &str, v: &str) -> Result<usize, String> {
+    v.parse()
+        .ok()
+        .filter(|&n: &usize| n > 0)
+        .ok_or_else(|| format!("{name}: `{v}` is not a positive number"))
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         tasks: 2000,
+        files: 40_000,
+        changed: 4_000,
+        group_cards: 400,
         keep: None,
         scaling: Vec::new(),
     };
@@ -70,13 +84,11 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             // cargo passes `--bench` to every bench binary.
             "--bench" => {}
-            "--tasks" => {
-                let v = value("--tasks")?;
-                args.tasks = v
-                    .parse()
-                    .ok()
-                    .filter(|&n: &usize| n > 0)
-                    .ok_or_else(|| format!("--tasks: `{v}` is not a positive number"))?;
+            "--tasks" => args.tasks = positive("--tasks", &value("--tasks")?)?,
+            "--files" => args.files = positive("--files", &value("--files")?)?,
+            "--changed" => args.changed = positive("--changed", &value("--changed")?)?,
+            "--group-cards" => {
+                args.group_cards = positive("--group-cards", &value("--group-cards")?)?;
             }
             "--keep" => args.keep = Some(PathBuf::from(value("--keep")?)),
             "--scaling" => {
@@ -89,7 +101,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo bench --bench lint -- [--tasks N] [--keep DIR] [--scaling N,N,...]"
+                    "usage: cargo bench --bench lint -- [--tasks N] [--files F] [--changed C] [--group-cards G] [--keep DIR] [--scaling N,N,...]"
                 );
                 std::process::exit(0);
             }
@@ -420,7 +432,7 @@ fn render_ticket(rng: &mut Rng, t: &Task, m: usize) -> String {
     )
 }
 
-fn render_card(t: &Task, i: usize, m: usize) -> String {
+fn render_card(t: &Task, i: usize, m: usize, group_size: usize) -> String {
     format!(
         "---\nkind: card\nid: {id}\ngroup: G{group}\n---\n\n\
 ## Codex Execution Card: {id}\n\
@@ -436,7 +448,7 @@ fn render_card(t: &Task, i: usize, m: usize) -> String {
 Governing doc: follow `docs/adr/{adr:04}-mod{m}-{stream}.md`; cite the section you relied on in the final message. \
 Generated code under `mod{m}/gen/` is rebuilt by the build script and must not be edited by hand.\n",
         id = t.id,
-        group = i / 4 + 1,
+        group = i / group_size + 1,
         skill = t.skill,
         obj = t.objective,
         file = t.thing.replace(' ', "_"),
@@ -499,27 +511,42 @@ fn render_ledger(rng: &mut Rng, tasks: &[Task]) -> String {
     s
 }
 
-/// Write a program of `n` tasks into `dir` (the orchestrator folder).
-fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
+/// The files of a program of `n` tasks, cards in groups of `group_size`:
+/// (path relative to the orchestrator folder, content), config first.
+fn program(n: usize, group_size: usize) -> Vec<(String, String)> {
     let tasks = plan_tasks(n);
     let mut rng = Rng(0xC0FF_EE00 ^ n as u64);
-    fs::create_dir_all(dir.join("tickets"))?;
-    fs::create_dir_all(dir.join("cards"))?;
-    fs::write(dir.join("config.yaml"), CONFIG)?;
-    fs::write(dir.join("plan.md"), render_plan(&tasks))?;
-    fs::write(dir.join("ledger.md"), render_ledger(&mut rng, &tasks))?;
+    let mut files = vec![
+        ("config.yaml".to_string(), CONFIG.to_string()),
+        ("plan.md".to_string(), render_plan(&tasks)),
+        ("ledger.md".to_string(), render_ledger(&mut rng, &tasks)),
+    ];
     for (i, t) in tasks.iter().enumerate() {
         let m = i + 1;
-        fs::write(
-            dir.join("tickets").join(format!("{}.md", t.id)),
+        files.push((
+            format!("tickets/{}.md", t.id),
             render_ticket(&mut rng, t, m),
-        )?;
-        fs::write(
-            dir.join("cards").join(format!("{}.md", t.id)),
-            render_card(t, i, m),
-        )?;
+        ));
+        files.push((
+            format!("cards/{}.md", t.id),
+            render_card(t, i, m, group_size),
+        ));
+    }
+    files
+}
+
+fn write_program(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
+    fs::create_dir_all(dir.join("tickets"))?;
+    fs::create_dir_all(dir.join("cards"))?;
+    for (path, text) in files {
+        fs::write(dir.join(path), text)?;
     }
     Ok(())
+}
+
+/// Write a program of `n` tasks into `dir` (the orchestrator folder).
+fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
+    write_program(dir, &program(n, 4))
 }
 
 /// Prepare `--keep DIR`: empty, missing, or a program this bench wrote.
@@ -542,6 +569,190 @@ fn prepare_keep(dir: &Path) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     fs::write(dir.join(MARKER), "written by benches/lint.rs\n")
         .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+// ---------------------------------------------------------------- repositories
+
+/// Product docs at the top of every generated repository: their code spans
+/// resolve, so `align-docs` has something to check and nothing to report.
+const README: &str = "# Synthetic product\n\nGenerated by `benches/lint.rs`. Each module has its entry point in `mod1/src/lib.rs` style files; the guide is in `docs/guide.md`.\n";
+const GUIDE: &str =
+    "# Guide\n\nStart with `mod1/src/lib.rs`, then read the [README](../README.md).\n";
+const CHANGELOG: &str = "# Changelog\n\n## Unreleased\n- Synthetic changes for the benchmark.\n";
+const BASE_PART: &str = "pub fn part() -> u32 {\n    0\n}\n";
+const LIB: &str = "//! A generated module.\npub fn answer() -> u32 {\n    42\n}\n";
+
+/// What a generated repository holds.
+struct RepoSpec<'a> {
+    /// Source files outside the program (`mod<m>/...`).
+    files: usize,
+    /// Source files the head commit changes (the base commit has them too).
+    changed: usize,
+    /// The program under `.orchestrator/`, committed in both commits.
+    program: &'a [(String, String)],
+    /// Tasks of that program: done tasks' Expected Artifacts are created.
+    tasks: usize,
+}
+
+/// The facts about a built repository the measurements need.
+struct BuiltRepo {
+    dir: PathBuf,
+    files: usize,
+    changed: usize,
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("git {}: {e}", args.join(" ")))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {}: {}\n{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn inline(stream: &mut Vec<u8>, path: &str, data: &[u8]) {
+    stream.extend_from_slice(format!("M 100644 inline {path}\ndata {}\n", data.len()).as_bytes());
+    stream.extend_from_slice(data);
+    stream.push(b'\n');
+}
+
+/// A git repository at `dir` with two commits made by one `git fast-import`
+/// stream: `base` (every file) and `main` = HEAD (`changed` source files
+/// rewritten). The index is HEAD's tree (`git read-tree`, no checkout); the
+/// work tree holds only the program and the product docs, which is all
+/// `orch` reads from it.
+fn build_repo(dir: &Path, spec: &RepoSpec<'_>) -> Result<BuiltRepo, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    git(dir, &["init", "-q", "-b", "main"])?;
+    let tasks = plan_tasks(spec.tasks);
+    let modules = spec.tasks.max(2000);
+    let per = (spec.files / modules).max(8);
+    let mut paths: Vec<String> = Vec::with_capacity(spec.files);
+    for m in 1..=modules {
+        let thing = tasks
+            .get(m - 1)
+            .map_or(THINGS[m % THINGS.len()], |t| t.thing)
+            .replace(' ', "_");
+        let extra = usize::from(m <= spec.files % modules);
+        paths.push(format!("mod{m}/src/lib.rs"));
+        paths.push(format!("mod{m}/src/{thing}.rs"));
+        paths.push(format!("mod{m}/tests/{thing}.rs"));
+        for j in 1..=per + extra - 3 {
+            paths.push(format!("mod{m}/src/part{j:02}.rs"));
+        }
+        if paths.len() >= spec.files {
+            break;
+        }
+    }
+    paths.truncate(spec.files);
+    // The head commit changes `part01..part05` of the first modules (the
+    // done tasks', whose ledger rows record tests), then more if asked.
+    let mut changed: Vec<&str> = paths
+        .iter()
+        .filter(|p| {
+            p.rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with("part0") && f.as_bytes()[5] <= b'5')
+        })
+        .map(String::as_str)
+        .take(spec.changed)
+        .collect();
+    if changed.len() < spec.changed {
+        changed = paths
+            .iter()
+            .map(String::as_str)
+            .take(spec.changed)
+            .collect();
+    }
+
+    let mut s: Vec<u8> = Vec::with_capacity(spec.files * 48 + (8 << 20));
+    for (mark, data) in [(1, BASE_PART), (2, LIB)] {
+        s.extend_from_slice(
+            format!("blob\nmark :{mark}\ndata {}\n{data}\n", data.len()).as_bytes(),
+        );
+    }
+    s.extend_from_slice(
+        b"commit refs/heads/main\nmark :10\ncommitter Orch Bench <bench@example.com> 1700000000 +0000\ndata 5\nbase\n",
+    );
+    for p in &paths {
+        let mark = if p.ends_with("/lib.rs") { 2 } else { 1 };
+        s.extend_from_slice(format!("M 100644 :{mark} {p}\n").as_bytes());
+    }
+    inline(&mut s, "README.md", README.as_bytes());
+    inline(&mut s, "CHANGELOG.md", CHANGELOG.as_bytes());
+    inline(&mut s, "docs/guide.md", GUIDE.as_bytes());
+    for (path, text) in spec.program {
+        inline(&mut s, &format!(".orchestrator/{path}"), text.as_bytes());
+    }
+    s.extend_from_slice(b"\nreset refs/heads/base\nfrom :10\n\n");
+    if !changed.is_empty() {
+        s.extend_from_slice(
+            b"commit refs/heads/main\nmark :11\ncommitter Orch Bench <bench@example.com> 1700000100 +0000\ndata 5\nhead\nfrom :10\n",
+        );
+        for (k, p) in changed.iter().enumerate() {
+            let text =
+                format!("// changed on the branch ({p})\npub fn part() -> u32 {{\n    {k}\n}}\n");
+            inline(&mut s, p, text.as_bytes());
+        }
+        s.push(b'\n');
+    }
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("git fast-import: {e}"))?;
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin
+            .write_all(&s)
+            .map_err(|e| format!("git fast-import: {e}"))?;
+    }
+    let status = child.wait().map_err(|e| format!("git fast-import: {e}"))?;
+    if !status.success() {
+        return Err(format!("git fast-import: {status}"));
+    }
+    git(dir, &["read-tree", "main"])?;
+    write_program(&dir.join(".orchestrator"), spec.program)
+        .and_then(|()| fs::create_dir_all(dir.join("docs")))
+        .and_then(|()| fs::write(dir.join("README.md"), README))
+        .and_then(|()| fs::write(dir.join("CHANGELOG.md"), CHANGELOG))
+        .and_then(|()| fs::write(dir.join("docs/guide.md"), GUIDE))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(BuiltRepo {
+        dir: dir.to_path_buf(),
+        files: paths.len(),
+        changed: changed.len(),
+    })
+}
+
+/// Stage an edit of one ticket, in the work tree and the index alike (what a
+/// pre-commit hook sees): the last todo task's.
+fn stage_one_edit(repo: &Path, program: &[(String, String)]) -> Result<String, String> {
+    let tickets = || {
+        program
+            .iter()
+            .rev()
+            .filter(|(p, _)| p.starts_with("tickets/"))
+    };
+    let (path, text) = tickets()
+        .find(|(_, t)| t.contains("\nstatus: todo\n"))
+        .or_else(|| tickets().next())
+        .ok_or("no ticket to edit")?;
+    let rel = format!(".orchestrator/{path}");
+    let edited = format!("{text}\nReviewed again before dispatch; nothing changed in scope.\n");
+    fs::write(repo.join(&rel), edited).map_err(|e| format!("{rel}: {e}"))?;
+    git(repo, &["add", "--", &rel])?;
+    Ok(rel)
 }
 
 // ---------------------------------------------------------------- measuring
@@ -588,33 +799,52 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// 2 warm-up runs, then 9 timed runs of a fresh command each; stdout and
-/// stderr to /dev/null. Exit code 2 or a signal aborts the bench.
-fn measure(what: &str, make: &dyn Fn() -> Command) -> Stats {
-    let mut times = Vec::with_capacity(RUNS);
-    for run in 0..WARMUP + RUNS {
-        let mut cmd = make();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let start = Instant::now();
-        let status = cmd
-            .status()
-            .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-        let took = start.elapsed();
-        assert!(
-            matches!(status.code(), Some(0 | 1)),
-            "{what}: exited with {status}"
-        );
-        if run >= WARMUP {
-            times.push(took);
-        }
-    }
+/// One timed run of a fresh process, stdout and stderr to /dev/null. Exit
+/// code 2 or a signal aborts the bench.
+fn time_once(what: &str, make: &dyn Fn() -> Command) -> Duration {
+    let mut cmd = make();
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    let took = start.elapsed();
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "{what}: exited with {status}"
+    );
+    took
+}
+
+fn stats(mut times: Vec<Duration>) -> Stats {
     times.sort();
     Stats {
         median: times[times.len() / 2],
         min: times[0],
     }
+}
+
+/// WARMUP warm-up runs, then RUNS timed runs of a fresh command each.
+fn measure(what: &str, make: &dyn Fn() -> Command) -> Stats {
+    measure_set(what, &[make])[0]
+}
+
+/// Several commands measured together: WARMUP rounds, then RUNS timed
+/// rounds, each round running every command once in turn, so that load from
+/// other work on the machine falls on a figure and its baseline alike.
+fn measure_set(what: &str, makers: &[&dyn Fn() -> Command]) -> Vec<Stats> {
+    let mut times = vec![Vec::with_capacity(RUNS); makers.len()];
+    for round in 0..WARMUP + RUNS {
+        for (i, make) in makers.iter().enumerate() {
+            let took = time_once(&format!("{what} (command {i})"), *make);
+            if round >= WARMUP {
+                times[i].push(took);
+            }
+        }
+    }
+    times.into_iter().map(stats).collect()
 }
 
 /// A generous bound under Linux's ARG_MAX (2 MiB with the default stack).
@@ -663,10 +893,11 @@ fn lint_command(dir: &Path) -> Command {
 
 /// Lint once with the JSON format; fail loudly unless it exits 0. Returns
 /// (errors, warnings, files) from the summary.
-fn check_clean(dir: &Path) -> (u64, u64, u64) {
+fn check_clean(dir: &Path, extra: &[&str]) -> (u64, u64, u64) {
     let out = Command::new(ORCH)
         .args(["lint", "--color", "never", "--format", "json", "--dir"])
         .arg(dir)
+        .args(extra)
         .output()
         .expect("run orch lint");
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
@@ -680,6 +911,7 @@ fn check_clean(dir: &Path) -> (u64, u64, u64) {
         let human = Command::new(ORCH)
             .args(["lint", "--color", "never", "--dir"])
             .arg(dir)
+            .args(extra)
             .output()
             .expect("run orch lint");
         let text = String::from_utf8_lossy(&human.stdout);
@@ -798,63 +1030,300 @@ fn measure_program(label: &str, dir: &Path, scratch: &Path) -> (Row, Row, bool) 
     )
 }
 
+/// Small program for the pre-commit figure: 6 tasks, 14 documents and the
+/// config.
+const SMALL_TASKS: usize = 6;
+
+/// One line of the targets table.
+struct Figure {
+    what: String,
+    value: String,
+    baseline: String,
+    ratio: f64,
+    target: f64,
+}
+
+fn print_figures(figures: &[Figure]) {
+    println!("| figure | measured (median) | baseline, same run (median) | ratio | target | met |");
+    println!("|---|---:|---|---:|---:|---|");
+    for f in figures {
+        println!(
+            "| {} | {} | {} | **{:.2}** | ≤ {} | {} |",
+            f.what,
+            f.value,
+            f.baseline,
+            f.ratio,
+            f.target,
+            if f.ratio <= f.target { "yes" } else { "NO" }
+        );
+    }
+}
+
+fn ratio(a: Stats, b: Duration) -> f64 {
+    a.median.as_secs_f64() / b.as_secs_f64()
+}
+
+fn cmd_in(dir: &Path, program: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir).args(args);
+    c
+}
+
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
-    println!("binary: {ORCH}");
-
-    // 1. Generate and check.
-    let gen_dir = match &args.keep {
+    let work = match &args.keep {
         Some(dir) => {
             prepare_keep(dir)?;
             std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?
         }
-        None => scratch.path().join("main").join(".orchestrator"),
+        None => scratch.path().to_path_buf(),
     };
-    let started = Instant::now();
-    generate(&gen_dir, args.tasks).map_err(|e| format!("generate: {e}"))?;
+    println!("binary: {ORCH}");
     println!(
-        "generated {} tasks at {} in {:.0} ms",
-        args.tasks,
-        gen_dir.display(),
-        ms(started.elapsed())
+        "{} cores (available_parallelism); {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        git(&work, &["--version"])?.trim()
     );
-    let (_, warnings, files) = check_clean(&gen_dir);
-    println!("orch lint: exit 0, 0 errors, {warnings} warnings, {files} files");
-    let example = PathBuf::from(EXAMPLE);
-    let (ex_errors, _, _) = check_clean(&example);
-    assert_eq!(ex_errors, 0);
 
-    // 2. Timing.
-    let label = format!("{} tasks", args.tasks);
-    let (lint_gen, cat_gen, xargs) = measure_program(&label, &gen_dir, scratch.path());
-    let (lint_ex, cat_ex, _) = measure_program("bundled example", &example, scratch.path());
+    // 1. Inputs: the large program in a repository of F files whose branch
+    //    changes C of them, a small program in another such repository, and
+    //    one group of many cards.
+    let started = Instant::now();
+    let big_program = program(args.tasks, 4);
+    let big = build_repo(
+        &work.join("big"),
+        &RepoSpec {
+            files: args.files,
+            changed: args.changed,
+            program: &big_program,
+            tasks: args.tasks,
+        },
+    )?;
+    let edited = stage_one_edit(&big.dir, &big_program)?;
+    let small_program = program(SMALL_TASKS, 4);
+    let small = build_repo(
+        &work.join("small"),
+        &RepoSpec {
+            files: args.files,
+            changed: 0,
+            program: &small_program,
+            tasks: SMALL_TASKS,
+        },
+    )?;
+    stage_one_edit(&small.dir, &small_program)?;
+    // In the large repository's work tree, untracked: its scopes are the
+    // first modules'.
+    let group_dir = big.dir.join("group").join(".orchestrator");
+    write_program(&group_dir, &program(args.group_cards, args.group_cards))
+        .map_err(|e| format!("{}: {e}", group_dir.display()))?;
     println!(
-        "\n{WARMUP} warm-up + {RUNS} timed runs each; ratio = lint median / cat median of the same files\n"
+        "generated in {:.0} ms: {}/ ({} source files, {} changed on the branch, {} tasks, staged edit of {edited}), {}/ ({} source files, {SMALL_TASKS} tasks), {} ({} cards in one group)",
+        ms(started.elapsed()),
+        big.dir.display(),
+        big.files,
+        big.changed,
+        args.tasks,
+        small.dir.display(),
+        small.files,
+        group_dir.display(),
+        args.group_cards,
     );
-    let ratio = lint_gen.stats.median.as_secs_f64() / cat_gen.stats.median.as_secs_f64();
-    print_table(&[lint_gen, cat_gen, lint_ex, cat_ex]);
-    if xargs {
-        println!("\n(the argument list was too long for one `cat`: `sh -c 'xargs cat < LIST'`)");
-    }
-    match peak_rss_kib(&gen_dir) {
-        Some(kib) => println!(
-            "\npeak RSS of `orch lint --quiet` on {label}: {kib} KiB ({:.1} MiB), /usr/bin/time -f %M, max of 3",
-            kib as f64 / 1024.0
-        ),
-        None => println!(
-            "\npeak RSS: skipped, /usr/bin/time is not installed (apt-get install -y time)"
-        ),
-    }
-    if ratio > 3.0 {
+
+    let big_dir = big.dir.join(".orchestrator");
+    let small_dir = small.dir.join(".orchestrator");
+    for (dir, extra) in [
+        (&big_dir, &[][..]),
+        (&big_dir, &["--staged"][..]),
+        (&small_dir, &["--staged"][..]),
+        (&group_dir, &[][..]),
+    ] {
+        let (_, warnings, files) = check_clean(dir, extra);
         println!(
-            "\nnote: lint is {ratio:.1}x cat on {label} (over 3x); try --scaling 500,1000,2000,4000"
+            "orch lint {}{}: exit 0, 0 errors, {warnings} warnings, {files} files",
+            dir.display(),
+            if extra.is_empty() { "" } else { " --staged" }
         );
     }
+    let example = PathBuf::from(EXAMPLE);
+    let (ex_errors, _, _) = check_clean(&example, &[]);
+    assert_eq!(ex_errors, 0);
+    let align_args = [
+        "align-docs",
+        "--base",
+        "base",
+        "--head",
+        "main",
+        "--quiet",
+        "--dir",
+        ".orchestrator",
+    ];
+    let align = Command::new(ORCH)
+        .current_dir(&big.dir)
+        .args([
+            "align-docs",
+            "--base",
+            "base",
+            "--head",
+            "main",
+            "--color",
+            "never",
+            "--dir",
+            ".orchestrator",
+        ])
+        .output()
+        .map_err(|e| format!("orch align-docs: {e}"))?;
+    let text = String::from_utf8_lossy(&align.stdout);
+    if !align.status.success() {
+        eprintln!(
+            "\nFAIL: align-docs on the generated range: {}",
+            align.status
+        );
+        for line in text.lines().take(40) {
+            eprintln!("{line}");
+        }
+        eprintln!("{}", String::from_utf8_lossy(&align.stderr));
+        std::process::exit(1);
+    }
+    let changed_listed = git(&big.dir, &["diff", "--name-only", "base", "main"])?
+        .lines()
+        .count();
+    println!("orch align-docs base..main: exit 0 ({changed_listed} changed files)");
 
-    // 3. Scaling, on request.
+    // 2. Timing.
+    println!(
+        "\n{WARMUP} warm-up + {RUNS} timed rounds; each round runs a figure and its baselines in turn\n"
+    );
+    let mut figures = Vec::new();
+    let rel_files = program_files(&big_dir);
+    let docs = rel_files.len();
+    let kib = total_bytes(&big_dir, &rel_files) / 1024;
+    let (cat_big, _) = cat_command(&big_dir, &rel_files, &scratch.path().join("big.files"));
+    let lint = || lint_command(&big_dir);
+    let staged = || {
+        let mut c = lint_command(&big_dir);
+        c.arg("--staged");
+        c
+    };
+    let s = measure_set("lint, large program", &[&*cat_big, &lint, &staged]);
+    let (cat_s, lint_s, staged_s) = (s[0], s[1], s[2]);
+    figures.push(Figure {
+        what: format!(
+            "`orch lint`, {} tasks ({docs} files, {kib} KiB), {} files in the repository",
+            args.tasks, big.files
+        ),
+        value: format!("{:.1} ms", ms(lint_s.median)),
+        baseline: format!("`cat` of the same files: {:.1} ms", ms(cat_s.median)),
+        ratio: ratio(lint_s, cat_s.median),
+        target: 3.0,
+    });
+    figures.push(Figure {
+        what: "`orch lint --staged`, the same program".into(),
+        value: format!("{:.1} ms", ms(staged_s.median)),
+        baseline: format!("`orch lint` on the work tree: {:.1} ms", ms(lint_s.median)),
+        ratio: ratio(staged_s, lint_s.median),
+        target: 1.5,
+    });
+
+    let mut align_files: Vec<PathBuf> = rel_files
+        .iter()
+        .map(|f| Path::new(".orchestrator").join(f))
+        .collect();
+    align_files.extend(["README.md", "CHANGELOG.md", "docs/guide.md"].map(PathBuf::from));
+    let (cat_docs, _) = cat_command(&big.dir, &align_files, &scratch.path().join("align.files"));
+    let diff = || cmd_in(&big.dir, "git", &["diff", "--name-only", "base", "main"]);
+    let align_cmd = || cmd_in(&big.dir, ORCH, &align_args);
+    let s = measure_set("align-docs", &[&diff, &*cat_docs, &align_cmd]);
+    let (diff_s, cat_docs_s, align_s) = (s[0], s[1], s[2]);
+    figures.push(Figure {
+        what: format!(
+            "`orch align-docs --base base --head main`, {} changed files",
+            big.changed
+        ),
+        value: format!("{:.1} ms", ms(align_s.median)),
+        baseline: format!(
+            "`git diff --name-only base main` {:.1} ms + `cat` of the {} documents {:.1} ms",
+            ms(diff_s.median),
+            align_files.len(),
+            ms(cat_docs_s.median)
+        ),
+        ratio: ratio(align_s, diff_s.median + cat_docs_s.median),
+        target: 3.0,
+    });
+
+    let cached = || cmd_in(&small.dir, "git", &["diff", "--cached", "--name-only"]);
+    let small_staged = || {
+        let mut c = lint_command(&small_dir);
+        c.arg("--staged");
+        c
+    };
+    let s = measure_set("small program", &[&cached, &small_staged]);
+    let (cached_s, small_s) = (s[0], s[1]);
+    figures.push(Figure {
+        what: format!(
+            "`orch lint --staged`, {SMALL_TASKS} tasks ({} files), {} files in the repository",
+            program_files(&small_dir).len(),
+            small.files
+        ),
+        value: format!("{:.1} ms", ms(small_s.median)),
+        baseline: format!(
+            "`git diff --cached --name-only`: {:.1} ms",
+            ms(cached_s.median)
+        ),
+        ratio: ratio(small_s, cached_s.median),
+        target: 3.0,
+    });
+
+    let group_files = program_files(&group_dir);
+    let (cat_group, _) = cat_command(
+        &group_dir,
+        &group_files,
+        &scratch.path().join("group.files"),
+    );
+    let group_lint = || lint_command(&group_dir);
+    let s = measure_set("one group", &[&*cat_group, &group_lint]);
+    let (cat_group_s, group_s) = (s[0], s[1]);
+    figures.push(Figure {
+        what: format!(
+            "`orch lint`, {} cards in one group ({} files)",
+            args.group_cards,
+            group_files.len()
+        ),
+        value: format!("{:.1} ms", ms(group_s.median)),
+        baseline: format!("`cat` of the same files: {:.1} ms", ms(cat_group_s.median)),
+        ratio: ratio(group_s, cat_group_s.median),
+        target: 10.0,
+    });
+
+    match peak_rss_kib(&big_dir) {
+        Some(kib) => figures.push(Figure {
+            what: format!("peak memory of `orch lint`, {} tasks", args.tasks),
+            value: format!("{kib} KiB"),
+            baseline: "64 MiB (`/usr/bin/time -f %M`, max of 3 runs)".into(),
+            ratio: kib as f64 / 65536.0,
+            target: 1.0,
+        }),
+        None => println!(
+            "peak memory: skipped, /usr/bin/time is not installed (apt-get install -y time)"
+        ),
+    }
+    print_figures(&figures);
+
+    let (lint_ex, cat_ex, _) = measure_program("bundled example", &example, scratch.path());
+    println!("\nfor scale, outside the targets:\n");
+    print_table(&[lint_ex, cat_ex]);
+    println!(
+        "\nmin ms of each figure: lint {:.1}, --staged {:.1}, align-docs {:.1}, small --staged {:.1}, one group {:.1}",
+        ms(lint_s.min),
+        ms(staged_s.min),
+        ms(align_s.min),
+        ms(small_s.min),
+        ms(group_s.min)
+    );
+
+    // 3. Scaling, on request: programs in a plain folder (no git).
     if !args.scaling.is_empty() {
-        println!("\nscaling ({WARMUP} warm-up + {RUNS} timed runs each)\n");
+        println!("\nscaling, programs outside git ({WARMUP} warm-up + {RUNS} timed runs each)\n");
         println!(
             "| tasks | docs | KiB | lint median ms | lint min ms | cat median ms | ratio | us per task |"
         );
@@ -865,7 +1334,7 @@ fn run() -> Result<(), String> {
                 .join(format!("scale{n}"))
                 .join(".orchestrator");
             generate(&dir, n).map_err(|e| format!("generate: {e}"))?;
-            check_clean(&dir);
+            check_clean(&dir, &[]);
             let (lint, cat, _) = measure_program(&format!("{n}"), &dir, scratch.path());
             println!(
                 "| {n} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
@@ -881,7 +1350,8 @@ fn run() -> Result<(), String> {
     }
     if let Some(dir) = &args.keep {
         println!(
-            "\nkept the program at {} (orch lint --dir {})",
+            "\nkept the repositories in {}: orch lint --dir {}/big/.orchestrator, cd {}/big && orch align-docs --base base --head main",
+            dir.display(),
             dir.display(),
             dir.display()
         );

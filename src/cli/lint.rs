@@ -41,10 +41,21 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
         ));
     }
     let ws = Workspace::find(g)?;
-    let mut program = if args.staged {
-        ws.load_staged()?
+    // The scope rules need the repository's tracked files: read them from
+    // the index `--staged` reads anyway, or on another thread while the
+    // documents are read and parsed.
+    let (mut program, tracked) = if args.staged {
+        let (program, tracked) = ws.load_staged_and_tracked()?;
+        (program, Some(tracked))
     } else {
-        ws.load()?
+        std::thread::scope(|s| {
+            let prefetch = s.spawn(|| rules::tracked_in_git(&ws.root));
+            let program = ws.load();
+            let tracked = prefetch
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            program.map(|p| (p, tracked))
+        })?
     };
     if args.fix {
         let fixed = fix(&program)?;
@@ -59,7 +70,7 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
         Some(rev) => Some(rules::history::Base::load(&ws.root, &ws.dir, rev)?),
         None => None,
     };
-    let mut diagnostics = rules::lint_with_base(&program, base.as_ref());
+    let mut diagnostics = rules::lint_prefetched(&program, base.as_ref(), tracked);
     if !args.paths.is_empty() {
         let wanted: Vec<PathBuf> = args
             .paths

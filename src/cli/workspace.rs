@@ -90,6 +90,17 @@ impl Workspace {
     /// The program as staged: every document and config under the folder
     /// read from the git index (never the work tree).
     pub fn load_staged(&self) -> Result<Program> {
+        Ok(self.load_staged_with(false)?.0)
+    }
+
+    /// [`Workspace::load_staged`], and the tracked files of the same read of
+    /// the index.
+    pub fn load_staged_and_tracked(&self) -> Result<(Program, Vec<String>)> {
+        let (program, tracked) = self.load_staged_with(true)?;
+        Ok((program, tracked.unwrap_or_default()))
+    }
+
+    fn load_staged_with(&self, tracked: bool) -> Result<(Program, Option<Vec<String>>)> {
         let repo = crate::git::Repo::discover(&self.dir)?.ok_or_else(|| {
             Error::with_help(
                 format!("{} is not in a git repository", self.dir.display()),
@@ -100,7 +111,13 @@ impl Workspace {
         let prefix = format!("{}/", display_path(&top, &self.dir));
         let mut inputs = Vec::new();
         let mut config = None;
-        for (path, bytes) in repo.index_files(&prefix)? {
+        let (files, tracked) = if tracked {
+            let (files, tracked) = repo.index_files_and_tracked(&prefix)?;
+            (files, Some(tracked))
+        } else {
+            (repo.index_files(&prefix)?, None)
+        };
+        for (path, bytes) in files {
             let rel = &path[prefix.len()..];
             let input = Input {
                 abs_path: top.join(&path),
@@ -127,7 +144,10 @@ impl Workspace {
                 "stage the documents (`git add .orchestrator`), or lint the work tree (drop --staged)",
             ));
         }
-        Ok(Program::from_inputs(&top, &self.dir, inputs, config))
+        Ok((
+            Program::from_inputs(&top, &self.dir, inputs, config),
+            tracked,
+        ))
     }
 
     pub fn load(&self) -> Result<Program> {

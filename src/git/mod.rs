@@ -99,6 +99,80 @@ impl OrchCommit {
     }
 }
 
+/// The delta-base cache for pack reads. orch builds gix without its LRU
+/// pack caches, and without any cache every object read from a pack
+/// re-inflates its whole delta chain (up to 50 objects deep, as `git gc` and
+/// `git fast-import` write them), which made `lint --staged` and
+/// `align-docs` spend most of their time in zlib. Each decoded object is
+/// kept by its pack offset, so a later object whose chain passes through it
+/// stops there. Bounded: when full it starts over.
+#[derive(Default)]
+struct DeltaBaseCache {
+    entries: std::collections::HashMap<(u32, u64), (gix::objs::Kind, usize, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl DeltaBaseCache {
+    /// Decoded bytes kept at most (git's `core.deltaBaseCacheLimit` is 96 MiB;
+    /// orch reads documents, a few MiB).
+    const BUDGET: usize = 24 << 20;
+}
+
+impl gix::odb::pack::cache::DecodeEntry for DeltaBaseCache {
+    fn put(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        data: &[u8],
+        kind: gix::objs::Kind,
+        compressed_size: usize,
+    ) {
+        if data.len() > Self::BUDGET / 8 {
+            return;
+        }
+        if self.bytes + data.len() > Self::BUDGET {
+            self.entries.clear();
+            self.bytes = 0;
+        }
+        self.bytes += data.len();
+        if let Some((_, _, old)) = self
+            .entries
+            .insert((pack_id, offset), (kind, compressed_size, data.to_vec()))
+        {
+            self.bytes -= old.len();
+        }
+    }
+
+    fn get(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Option<(gix::objs::Kind, usize)> {
+        let (kind, compressed_size, data) = self.entries.get(&(pack_id, offset))?;
+        out.clear();
+        out.extend_from_slice(data);
+        Some((*kind, *compressed_size))
+    }
+}
+
+/// Staged files: (path, content), sorted by path.
+pub type StagedFiles = Vec<(String, Vec<u8>)>;
+
+/// Tracked files of an index: see [`Repo::tracked_files`].
+fn tracked_in(index: &gix::index::State) -> Vec<String> {
+    use gix::index::entry::Mode;
+    let mut out: Vec<String> = index
+        .entries()
+        .iter()
+        .filter(|e| !e.mode.contains(Mode::COMMIT) && e.mode != Mode::DIR)
+        .map(|e| lossy(e.path(index)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn lossy(path: &BStr) -> String {
     path.to_str_lossy().into_owned()
 }
@@ -134,7 +208,9 @@ impl Repo {
         }
     }
 
-    fn from_gix(repo: gix::Repository) -> Result<Repo, GitError> {
+    fn from_gix(mut repo: gix::Repository) -> Result<Repo, GitError> {
+        repo.objects
+            .set_pack_cache(|| Box::new(DeltaBaseCache::default()));
         let Some(workdir) = repo.workdir() else {
             return Err(GitError::Bare {
                 git_dir: repo.git_dir().to_path_buf(),
@@ -166,24 +242,34 @@ impl Repo {
     /// Tracked files from the index (`git ls-files`), skipping submodules and
     /// sparse directory entries; sorted, each path once.
     pub fn tracked_files(&self) -> Result<Vec<String>, GitError> {
-        use gix::index::entry::Mode;
         let index = self.index()?;
-        let mut out: Vec<String> = index
-            .entries()
-            .iter()
-            .filter(|e| !e.mode.contains(Mode::COMMIT) && e.mode != Mode::DIR)
-            .map(|e| lossy(e.path(&index)))
-            .collect();
-        out.sort();
-        out.dedup();
-        Ok(out)
+        Ok(tracked_in(&index))
     }
 
     /// Staged content: the index's stage-0 blobs whose paths start with
     /// `prefix` (e.g. `.orchestrator/`), sorted by path.
     pub fn index_files(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        use gix::index::entry::{Mode, Stage};
         let index = self.index()?;
+        self.files_in(&index, prefix)
+    }
+
+    /// [`Repo::index_files`] and [`Repo::tracked_files`] from one read of
+    /// the index (`lint --staged` needs both; a large index takes a while to
+    /// read and check).
+    pub fn index_files_and_tracked(
+        &self,
+        prefix: &str,
+    ) -> Result<(StagedFiles, Vec<String>), GitError> {
+        let index = self.index()?;
+        Ok((self.files_in(&index, prefix)?, tracked_in(&index)))
+    }
+
+    fn files_in(
+        &self,
+        index: &gix::index::State,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        use gix::index::entry::{Mode, Stage};
         let Some(entries) = index.prefixed_entries(prefix.into()) else {
             return Ok(Vec::new());
         };
@@ -196,7 +282,7 @@ impl Repo {
             {
                 continue;
             }
-            let path = lossy(e.path(&index));
+            let path = lossy(e.path(index));
             if !path.starts_with(prefix) {
                 continue;
             }

@@ -69,11 +69,11 @@ impl Program {
                     if e.depth() == 0 {
                         return Err(std::io::Error::other(e.to_string()));
                     }
-                    inputs.push(Input {
+                    inputs.push(Pending::Read(Input {
                         path: display_path(root, &path),
                         abs_path: path,
                         bytes: Err(e.to_string()),
-                    });
+                    }));
                     continue;
                 }
             };
@@ -89,9 +89,22 @@ impl Program {
             if entry.file_type().is_dir() {
                 continue;
             }
-            inputs.push(read_input(root, path, &entry));
+            if !entry.path_is_symlink() && !entry.file_type().is_file() {
+                // Opening a FIFO would block until someone writes to it.
+                inputs.push(Pending::Read(Input {
+                    path: display_path(root, path),
+                    abs_path: path.to_path_buf(),
+                    bytes: Err(NOT_REGULAR.to_string()),
+                }));
+                continue;
+            }
+            inputs.push(Pending::Disk {
+                path: display_path(root, path),
+                abs_path: path.to_path_buf(),
+                symlink: entry.path_is_symlink(),
+            });
         }
-        Ok(Program::from_inputs(root, dir, inputs, config))
+        Ok(Program::build(root, dir, inputs, config))
     }
 
     /// Build a program from files already in memory (tests, staged blobs).
@@ -101,6 +114,11 @@ impl Program {
         inputs: Vec<Input>,
         config: Option<Input>,
     ) -> Program {
+        let inputs = inputs.into_iter().map(Pending::Read).collect();
+        Program::build(root, dir, inputs, config)
+    }
+
+    fn build(root: &Path, dir: &Path, inputs: Vec<Pending>, config: Option<Input>) -> Program {
         let mut program = Program {
             root: root.to_path_buf(),
             dir: dir.to_path_buf(),
@@ -128,6 +146,8 @@ impl Program {
             program.config_file = Some(id);
         }
         let first = program.files.len();
+        program.files.reserve(inputs.len());
+        program.docs.reserve(inputs.len());
         let parsed = parse_all(inputs, first);
         for (i, (file, parsed)) in parsed.into_iter().enumerate() {
             let id = FileId((first + i) as u32);
@@ -177,10 +197,42 @@ impl Program {
     }
 }
 
-/// Decode and parse every input, in order, on all cores: parsing dominates
-/// lint time on large programs and each document is independent.
-fn parse_all(inputs: Vec<Input>, first: usize) -> Vec<(SourceFile, Result<Document, String>)> {
-    let one = |(i, input): (usize, Input)| {
+/// A document to parse: already in memory, or still on disk (read by the
+/// worker that parses it, so reading is spread over the cores too).
+enum Pending {
+    Read(Input),
+    Disk {
+        path: String,
+        abs_path: PathBuf,
+        symlink: bool,
+    },
+}
+
+impl Pending {
+    fn read(self) -> Input {
+        match self {
+            Pending::Read(input) => input,
+            Pending::Disk {
+                path,
+                abs_path,
+                symlink,
+            } => {
+                let bytes = read_file(&abs_path, symlink);
+                Input {
+                    path,
+                    abs_path,
+                    bytes,
+                }
+            }
+        }
+    }
+}
+
+/// Read, decode and parse every input, in order, on all cores: parsing
+/// dominates lint time on large programs and each document is independent.
+fn parse_all(inputs: Vec<Pending>, first: usize) -> Vec<(SourceFile, Result<Document, String>)> {
+    let one = |(i, pending): (usize, Pending)| {
+        let input = pending.read();
         let id = FileId((first + i) as u32);
         match decode(input.bytes) {
             Ok(text) => {
@@ -196,7 +248,7 @@ fn parse_all(inputs: Vec<Input>, first: usize) -> Vec<(SourceFile, Result<Docume
     if threads < 2 || inputs.len() < 64 {
         return inputs.into_iter().enumerate().map(one).collect();
     }
-    let mut chunks: Vec<Vec<(usize, Input)>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut chunks: Vec<Vec<(usize, Pending)>> = (0..threads).map(|_| Vec::new()).collect();
     let per = inputs.len().div_ceil(threads);
     for (i, input) in inputs.into_iter().enumerate() {
         chunks[i / per].push((i, input));
@@ -217,26 +269,52 @@ fn parse_all(inputs: Vec<Input>, first: usize) -> Vec<(SourceFile, Result<Docume
     })
 }
 
+const NOT_REGULAR: &str =
+    "is not a regular file (a FIFO, socket or device); orch reads only regular files";
+
 fn read_input(root: &Path, path: &Path, entry: &walkdir::DirEntry) -> Input {
-    let display = display_path(root, path);
-    let bytes = if entry.path_is_symlink() {
-        Err("is a symbolic link; orch reads only regular files".to_string())
-    } else {
-        match entry.metadata() {
-            Ok(md) if md.len() > MAX_DOCUMENT_BYTES => Err(format!(
-                "is {} bytes, over the {} MiB limit for a document",
-                md.len(),
-                MAX_DOCUMENT_BYTES / (1024 * 1024)
-            )),
-            Ok(_) => std::fs::read(path).map_err(|e| format!("cannot be read: {e}")),
-            Err(e) => Err(format!("cannot be read: {e}")),
+    Input {
+        path: display_path(root, path),
+        abs_path: path.to_path_buf(),
+        bytes: if !entry.path_is_symlink() && !entry.file_type().is_file() {
+            // Opening a FIFO would block until someone writes to it.
+            Err(NOT_REGULAR.to_string())
+        } else {
+            read_file(path, entry.path_is_symlink())
+        },
+    }
+}
+
+/// A document's bytes, or why there are none. One `open` and one `fstat`
+/// (the size check and the buffer's size), then the read.
+fn read_file(path: &Path, symlink: bool) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if symlink {
+        return Err("is a symbolic link; orch reads only regular files".to_string());
+    }
+    // The walk does not follow links and this entry is none, so the file
+    // opened is the entry itself.
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let len = match file.metadata() {
+        Ok(md) => md.len(),
+        // Worded as walkdir's error was when it took the metadata.
+        Err(e) => {
+            return Err(format!(
+                "cannot be read: IO error for operation on {}: {e}",
+                path.display()
+            ));
         }
     };
-    Input {
-        path: display,
-        abs_path: path.to_path_buf(),
-        bytes,
+    if len > MAX_DOCUMENT_BYTES {
+        return Err(format!(
+            "is {len} bytes, over the {} MiB limit for a document",
+            MAX_DOCUMENT_BYTES / (1024 * 1024)
+        ));
     }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    Ok(bytes)
 }
 
 /// Bytes to text: UTF-8 without NUL bytes.

@@ -149,10 +149,20 @@ impl<'p> Context<'p> {
 /// At most this many files are walked outside git.
 const MAX_WALKED_FILES: usize = 200_000;
 
+/// The tracked files of the git repository holding `root`, when there is
+/// one and its index reads: what [`Context::tracked_files`] would find, for
+/// a caller that reads it ahead (on another thread while the documents
+/// parse) and hands it to [`lint_prefetched`].
+pub fn tracked_in_git(root: &std::path::Path) -> Option<Vec<String>> {
+    crate::git::Repo::discover(root)
+        .ok()
+        .flatten()?
+        .tracked_files()
+        .ok()
+}
+
 fn tracked_files(root: &std::path::Path) -> Vec<String> {
-    if let Ok(Some(repo)) = crate::git::Repo::discover(root)
-        && let Ok(files) = repo.tracked_files()
-    {
+    if let Some(files) = tracked_in_git(root) {
         return files;
     }
     let skip = |e: &walkdir::DirEntry| {
@@ -186,8 +196,21 @@ pub fn lint_with_base<'p>(
     program: &'p Program,
     base: Option<&'p history::Base>,
 ) -> Vec<Diagnostic> {
+    lint_prefetched(program, base, None)
+}
+
+/// [`lint_with_base`], with the program's tracked files already read (from
+/// the same git index [`Context::tracked_files`] would read).
+pub fn lint_prefetched<'p>(
+    program: &'p Program,
+    base: Option<&'p history::Base>,
+    tracked: Option<Vec<String>>,
+) -> Vec<Diagnostic> {
     let mut cx = Context::new(program);
     cx.base = base;
+    if let Some(files) = tracked {
+        cx.tracked = std::sync::OnceLock::from(files);
+    }
     let mut found = Vec::new();
     for rule in RULES {
         let meta = rule.meta();

@@ -414,10 +414,10 @@ Expected Artifacts.
     check_scope_unmatched
 );
 
-/// The paths a glob may legitimately match: tracked files and every
-/// ticket's Expected Artifacts, sorted.
-fn known_paths(cx: &Context<'_>) -> Vec<String> {
-    let mut paths: Vec<String> = cx.tracked_files().to_vec();
+/// Every ticket's Expected Artifacts, sorted: with the tracked files, the
+/// paths a glob may legitimately match.
+fn artifact_paths(cx: &Context<'_>) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
     for task in &cx.index.tasks {
         let Some(ti) = task.ticket else { continue };
         let view = FieldsView::of(&cx.program.docs[ti], templates::TICKET_HEADING);
@@ -450,11 +450,14 @@ fn check_scope_unmatched(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if cards.is_empty() {
         return;
     }
-    let paths = known_paths(cx);
+    // Two sorted lists searched in turn, rather than one merged copy of the
+    // tracked files (40,000 strings in a large repository).
+    let tracked = cx.tracked_files();
+    let artifacts = artifact_paths(cx);
     for card in cards {
         for (glob, pattern) in &card.allowed {
             let Ok(pattern) = pattern else { continue };
-            if matches_any(pattern, &paths) {
+            if matches_any(pattern, tracked) || matches_any(pattern, &artifacts) {
                 continue;
             }
             out.push(
