@@ -28,15 +28,8 @@ const WARMUP: usize = 2;
 const RUNS: usize = 11;
 const PHASES: usize = 10;
 const STREAMS: [&str; 5] = ["UI", "CORE", "INFRA", "TEST", "DOCS"];
-const SKILLS: [&str; 7] = [
-    "development-implementer",
-    "qa-test-engineer",
-    "technical-writer",
-    "debug-troubleshooter",
-    "requirements-analyst",
-    "solution-architect",
-    "release-devops",
-];
+/// The default owner skills (`config.yaml` unset).
+const SKILLS: &[&str] = orch::config::DEFAULT_SKILLS;
 /// A marker file that lets `--keep DIR` replace a program it wrote before,
 /// and nothing else.
 const MARKER: &str = ".orch-bench-generated";

@@ -354,15 +354,8 @@ impl Rng {
 
 const PHASES: usize = 10;
 const STREAMS: [&str; 5] = ["UI", "CORE", "INFRA", "TEST", "DOCS"];
-const SKILLS: [&str; 7] = [
-    "development-implementer",
-    "qa-test-engineer",
-    "technical-writer",
-    "debug-troubleshooter",
-    "requirements-analyst",
-    "solution-architect",
-    "release-devops",
-];
+/// The default owner skills (`config.yaml` unset).
+const SKILLS: &[&str] = orch::config::DEFAULT_SKILLS;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {

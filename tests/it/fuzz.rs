@@ -106,14 +106,15 @@ const IDS: &[&str] = &[
     "G1",
 ];
 
+/// The default skills, then near misses.
 const SKILLS: &[&str] = &[
-    "development-implementer",
-    "qa-test-engineer",
-    "technical-writer",
-    "debug-troubleshooter",
-    "requirements-analyst",
-    "solution-architect",
-    "release-devops",
+    orch::config::DEFAULT_SKILLS[0],
+    orch::config::DEFAULT_SKILLS[1],
+    orch::config::DEFAULT_SKILLS[2],
+    orch::config::DEFAULT_SKILLS[3],
+    orch::config::DEFAULT_SKILLS[4],
+    orch::config::DEFAULT_SKILLS[5],
+    orch::config::DEFAULT_SKILLS[6],
     "Development-Implementer",
     "nobody",
 ];
