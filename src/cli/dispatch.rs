@@ -16,7 +16,7 @@ use crate::model::{Index, Program};
 use crate::report::Format;
 use crate::transition::Session;
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 fn duration(text: &str) -> std::result::Result<DurationText, String> {
     DurationText::parse(text)
@@ -109,8 +109,7 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
                 .map(|(j, f)| json!({"task": j.id, "argv": j.argv, "adapter": f.adapter, "log": f.log}))
                 .collect();
             let v = json!({"dry_run": true, "jobs": settings.jobs, "tasks": tasks});
-            serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            print_json(out, &v)?;
         } else {
             for j in &prepared.jobs {
                 let argv: Vec<String> = j.argv.iter().map(|a| shell_quote(a)).collect();
@@ -218,8 +217,7 @@ fn print(
             "tasks": verdicts,
             "records": recs,
         });
-        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        print_json(out, &v)?;
     } else {
         let width = verdicts.iter().map(|v| v.task.len()).max().unwrap_or(0);
         for v in verdicts {

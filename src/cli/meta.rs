@@ -8,7 +8,7 @@ use crate::report::Format;
 use crate::rules::RULES;
 use crate::util::{did_you_mean, nearest};
 
-use super::Global;
+use super::{Global, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
@@ -41,9 +41,7 @@ pub fn rules(args: &RulesArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
                     serde_json::json!({"code": m.code, "severity": m.severity.as_str(), "summary": m.summary})
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": list }))
-                .map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            print_json(out, &serde_json::json!({ "rules": list }))?;
             return Ok(Outcome::Clean);
         }
         let w = RULES
@@ -94,8 +92,7 @@ fn explain(
 ) -> Result<Outcome> {
     if json {
         let v = serde_json::json!({"code": code, "severity": severity.as_str(), "summary": summary, "docs": docs});
-        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     let default = match severity {

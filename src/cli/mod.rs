@@ -137,6 +137,13 @@ pub enum Command {
     Man,
 }
 
+/// Print one JSON value, pretty, with a final newline.
+pub(crate) fn print_json(out: &mut dyn Write, value: &serde_json::Value) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// Parse the arguments and run the command.
 pub fn run() -> Result<Outcome> {
     let cli = Cli::parse();

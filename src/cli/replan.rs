@@ -9,7 +9,7 @@ use crate::model::Index;
 use crate::report::Format;
 use crate::transition::{self, git_error, replan as rules};
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplanArgs {
@@ -66,11 +66,7 @@ pub fn replan(args: &ReplanArgs, g: &Global, out: &mut dyn Write) -> Result<Outc
             })
         });
         let v = serde_json::json!({ "decisions": decisions, "applied": applied });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        )?;
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     if let Some((added, w)) = &applied {
@@ -165,11 +161,7 @@ pub fn log(args: &LogArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             })
             .collect();
         let v = serde_json::json!({ "commits": items });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        )?;
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     if commits.is_empty() {

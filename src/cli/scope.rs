@@ -12,7 +12,7 @@ use crate::model::{Program, TaskStatus};
 use crate::report::Format;
 use crate::scope::Scope;
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct ScopeArgs {
@@ -82,9 +82,10 @@ pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         .collect();
     if running.is_empty() {
         if g.format == Format::Json {
-            serde_json::to_writer_pretty(&mut *out, &json!({"files": [], "summary": {"changed": changed.len(), "outside": 0, "shared": 0}, "note": "no task is in progress"}))
-                .map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            print_json(
+                out,
+                &json!({"files": [], "summary": {"changed": changed.len(), "outside": 0, "shared": 0}, "note": "no task is in progress"}),
+            )?;
         } else if !g.quiet {
             writeln!(
                 out,
@@ -137,8 +138,7 @@ pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             "unscoped_tasks": unscoped,
             "summary": {"changed": changed.len(), "outside": outside, "shared": shared},
         });
-        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        print_json(out, &v)?;
     } else {
         for (path, owners, others, problem) in &rows {
             match problem {

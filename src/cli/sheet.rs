@@ -16,7 +16,7 @@ use crate::report::Format;
 use crate::scope::{Budget, CompiledScope};
 use crate::sheet::{Candidate, Held, Running, SheetTask, partition, render};
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct SheetArgs {
@@ -245,8 +245,7 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             "groups": groups.iter().map(|(name, tasks)| json!({"group": name, "tasks": tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "held": held.iter().map(|(id, why)| json!({"task": id, "reason": why})).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     if groups.is_empty() && held.is_empty() {

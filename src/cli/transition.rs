@@ -11,7 +11,7 @@ use crate::model::{Outcome as Result_, TaskStatus};
 use crate::report::Format;
 use crate::transition::{self, Report, Session};
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
@@ -130,11 +130,7 @@ fn short(id: &str) -> &str {
 fn print(g: &Global, reports: &[Report], out: &mut dyn Write) -> Result<Outcome> {
     if g.format == Format::Json {
         let v = serde_json::json!({ "transitions": reports });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        )?;
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     for r in reports {

@@ -12,7 +12,7 @@ use crate::report::Format;
 use crate::rules::ids::phase_of;
 use crate::util::{did_you_mean, nearest};
 
-use super::{Global, Workspace};
+use super::{Global, Workspace, print_json};
 
 fn load(g: &Global) -> Result<Program> {
     let program = Workspace::find(g)?.load()?;
@@ -63,12 +63,6 @@ fn task_json(program: &Program, index: &Index, task: &Task) -> Value {
         "ticket": task.ticket.map(|d| program.file(program.docs[d].file).path.clone()),
         "card": task.card.map(|d| program.file(program.docs[d].file).path.clone()),
     })
-}
-
-fn print_json(out: &mut dyn Write, value: &Value) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
 }
 
 fn check_format(g: &Global) -> Result<()> {

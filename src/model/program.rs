@@ -107,6 +107,19 @@ impl Program {
         Ok(Program::build(root, dir, inputs, config))
     }
 
+    /// [`Program::load`], refusing a folder with no document at all (the
+    /// commands need a program; `orch init` makes one).
+    pub fn load_documents(root: &Path, dir: &Path) -> crate::error::Result<Program> {
+        let program = Program::load(root, dir).map_err(|e| crate::error::Error::io(dir, e))?;
+        if program.docs.is_empty() && program.unreadable.is_empty() {
+            return Err(crate::error::Error::with_help(
+                format!("{} holds no documents", dir.display()),
+                "run `orch init` to scaffold a plan and a ledger",
+            ));
+        }
+        Ok(program)
+    }
+
     /// Build a program from files already in memory (tests, staged blobs).
     pub fn from_inputs(
         root: &Path,

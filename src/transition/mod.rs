@@ -171,14 +171,7 @@ impl Session {
 
     /// Read every document (after the lock was taken).
     pub fn load(&self) -> Result<Program> {
-        let program = Program::load(&self.root, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        if program.docs.is_empty() && program.unreadable.is_empty() {
-            return Err(Error::with_help(
-                format!("{} holds no documents", self.dir.display()),
-                "run `orch init` to scaffold a plan and a ledger",
-            ));
-        }
-        Ok(program)
+        Program::load_documents(&self.root, &self.dir)
     }
 
     /// Write the change's files atomically, then commit them (one commit),
