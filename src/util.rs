@@ -43,6 +43,32 @@ pub fn did_you_mean(suggestion: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// `text` cut to at most `max` characters, then `…`.
+pub fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, then `…`.
+pub fn clip_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Every run of whitespace (newlines too) as one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +77,14 @@ mod tests {
     fn nearest_finds_typos_only() {
         assert_eq!(nearest("stauts", ["status", "kind", "id"]), Some("status"));
         assert_eq!(nearest("zzzzzz", ["status", "kind"]), None);
+    }
+
+    #[test]
+    fn clipping() {
+        assert_eq!(clip_chars("ééé", 2), "éé…");
+        assert_eq!(clip_chars("ab", 2), "ab");
+        assert_eq!(clip_bytes("ééé", 3), "é…");
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
     }
 
     #[test]

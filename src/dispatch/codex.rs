@@ -43,17 +43,6 @@ pub struct CommandRun {
     pub exit_code: Option<i64>,
 }
 
-fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 fn message_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -101,7 +90,8 @@ impl Events {
                     .or_else(|| message_of(v))
                     .unwrap_or_else(|| kind.to_string());
                 if self.failures.len() < MAX_FAILURES {
-                    self.failures.push(format!("{kind}: {}", clip(&msg, 500)));
+                    self.failures
+                        .push(format!("{kind}: {}", crate::util::clip_bytes(&msg, 500)));
                 }
             }
             "item.started" | "item.updated" | "item.completed" => {
@@ -146,13 +136,13 @@ impl Events {
                     self.commands.remove(0);
                 }
                 self.commands.push(CommandRun {
-                    command: clip(&command, 500),
+                    command: crate::util::clip_bytes(&command, 500),
                     exit_code: item.get("exit_code").and_then(Value::as_i64),
                 });
             }
             "agent_message" if completed => {
                 if let Some(t) = item.get("text").and_then(Value::as_str) {
-                    self.last_message = Some(clip(t, MAX_TEXT));
+                    self.last_message = Some(crate::util::clip_bytes(t, MAX_TEXT));
                 }
             }
             _ => {}

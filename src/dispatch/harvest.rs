@@ -472,19 +472,7 @@ fn list(paths: &[String]) -> String {
 
 /// Text on one line, clipped.
 pub fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    clip(&joined, MAX_EVIDENCE_LINE)
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    crate::util::clip_bytes(&crate::util::one_line(text), MAX_EVIDENCE_LINE)
 }
 
 /// Log lines matching any pattern (at most [`MAX_EVIDENCE`], the last ones
@@ -592,7 +580,10 @@ pub fn render(run: &RunFile, verdicts: &[Verdict]) -> String {
         ));
         let argv: Vec<String> = f.argv.iter().map(|a| shell_quote(a)).collect();
         let argv = argv.join(" ");
-        s.push_str(&format!("- Command: {}\n", code(&clip(&argv, 400))));
+        s.push_str(&format!(
+            "- Command: {}\n",
+            code(&crate::util::clip_bytes(&argv, 400))
+        ));
         match &f.ended {
             Some(_) => s.push_str(&format!(
                 "- Exit: {} after {}{}\n",

@@ -97,7 +97,8 @@ fn program_from(root: &Path, dir: &Path, prefix: &str, files: Vec<(String, Vec<u
 /// A ledger row as comparable text: its cells trimmed, in template order.
 fn row_key(row: &LedgerRow) -> String {
     let text = |c: &Option<crate::source::Spanned<String>>| {
-        c.as_ref().map_or(String::new(), |c| one_line(&c.value))
+        c.as_ref()
+            .map_or(String::new(), |c| crate::util::one_line(&c.value))
     };
     [
         row.task.value.trim().to_string(),
@@ -107,18 +108,6 @@ fn row_key(row: &LedgerRow) -> String {
         text(&row.next),
     ]
     .join(" | ")
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    format!("{}…", cut.trim_end())
 }
 
 rule!(
@@ -206,7 +195,7 @@ fn check_ledger_rewritten(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let changed = current.iter().enumerate().find(|(i, (r, _))| {
             !used[*i] && r.task.value == row.task.value && rank(&current_all, r) == k
         });
-        let was = clip(key, 200);
+        let was = crate::util::clip_chars(key, 200);
         let help = format!(
             "the ledger is append-only: restore the row as it is at {} and record a new result with `orch record {}`",
             base.rev, row.task.value
@@ -279,8 +268,10 @@ fn check_id_collision(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let at_mb = Index::build(&base.at_merge_base);
     let row_of = |t: &crate::model::Task| {
         [
-            t.objective.as_ref().map(|o| one_line(&o.value)),
-            t.skill.as_ref().map(|o| one_line(&o.value)),
+            t.objective
+                .as_ref()
+                .map(|o| crate::util::one_line(&o.value)),
+            t.skill.as_ref().map(|o| crate::util::one_line(&o.value)),
             Some(
                 t.deps
                     .iter()
@@ -288,7 +279,9 @@ fn check_id_collision(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     .collect::<Vec<_>>()
                     .join(","),
             ),
-            t.done_criteria.as_ref().map(|o| one_line(&o.value)),
+            t.done_criteria
+                .as_ref()
+                .map(|o| crate::util::one_line(&o.value)),
         ]
     };
     let all: BTreeSet<&str> = cx
@@ -312,7 +305,7 @@ fn check_id_collision(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let objective = theirs
             .objective
             .as_ref()
-            .map(|o| clip(&one_line(&o.value), 80))
+            .map(|o| crate::util::clip_chars(&crate::util::one_line(&o.value), 80))
             .unwrap_or_default();
         out.push(
             Diagnostic::new(

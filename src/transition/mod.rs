@@ -86,9 +86,7 @@ impl Change {
 }
 
 /// A text on one line (commit subjects, trailers).
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use crate::util::one_line;
 
 /// Edits on several documents of one program, turned into a [`Change`].
 #[derive(Default)]

@@ -291,7 +291,7 @@ fn failures(index: &Index, ids: &mut Ids<'_>, out: &mut Vec<Decision>) {
             format!(
                 "Find the root cause of the {} failure: {}",
                 t.id,
-                clip(&evidence, 160)
+                crate::util::clip_chars(&evidence, 160)
             )
         };
         out.push(Decision {
@@ -317,15 +317,6 @@ fn failures(index: &Index, ids: &mut Ids<'_>, out: &mut Vec<Decision>) {
             anchor: Some((t.id.clone(), Place::After)),
         });
     }
-}
-
-/// A text cut to about `max` characters, on a character boundary.
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    format!("{}…", cut.trim_end())
 }
 
 /// unclear acceptance criteria: Done Criteria (plan), Exit Criteria
