@@ -157,11 +157,12 @@ pub fn run() -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// Turn transparent huge pages off for this process. mimalloc asks for them
-/// (`MADV_HUGEPAGE`), and each first touch of a 2 MiB page then zeroes all of
-/// it: on a 2,000-task lint that was half the CPU time and 30 MiB of the peak
-/// memory. A short-lived command gains nothing from them. Not for `dispatch`,
-/// whose agents would inherit the setting.
+/// Turn transparent huge pages off for this process. mimalloc is built not
+/// to ask for them (`no_thp`), but where the system enables them for every
+/// process (`always`), each first touch of a 2 MiB page would still zero all
+/// of it: on a 2,000-task lint that was half the CPU time and 30 MiB of the
+/// peak memory. A short-lived command gains nothing from them. Not for
+/// `dispatch`, whose agents would inherit the setting.
 fn no_huge_pages() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let _ = nix::sys::prctl::set_thp_disable(true);

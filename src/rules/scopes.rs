@@ -26,7 +26,8 @@ pub(crate) struct CardScope {
     allowed: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
     prohibited: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
     scope: Option<Scope>,
-    compiled: OnceLock<Option<CompiledScope>>,
+    /// Boxed: the automata are large and most cards never need them.
+    compiled: OnceLock<Option<Box<CompiledScope>>>,
 }
 
 impl CardScope {
@@ -36,8 +37,9 @@ impl CardScope {
                 self.scope
                     .as_ref()
                     .and_then(|s| CompiledScope::new(s, budget))
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 
     fn globs(&self) -> impl Iterator<Item = &(Spanned<String>, Result<Pattern, PatternError>)> {

@@ -62,8 +62,13 @@ pub const MAX_PATTERN_BYTES: usize = 1024;
 /// One glob of a scope, normalised. Parsing is cheap; the matcher is built
 /// on first use, without a full DFA (a lazy DFA is enough for matching a few
 /// paths; the overlap check builds its own automata).
+/// Cloning is cheap: a card's patterns are shared by its scope, and the
+/// lazily built matcher with them.
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub struct Pattern(std::sync::Arc<PatternInner>);
+
+#[derive(Debug)]
+struct PatternInner {
     raw: String,
     normalized: String,
     /// A string test for the common shapes (`dir/**`, a bare path), so most
@@ -111,34 +116,34 @@ impl Pattern {
         };
         let prefix =
             literal.unwrap_or_else(|| normalized[..literal_prefix_len(&normalized)].to_string());
-        Ok(Pattern {
+        Ok(Pattern(std::sync::Arc::new(PatternInner {
             raw: raw.to_string(),
             normalized,
             fast,
             matcher: OnceLock::new(),
             regex,
             prefix,
-        })
+        })))
     }
 
     /// The pattern as written.
     pub fn raw(&self) -> &str {
-        &self.raw
+        &self.0.raw
     }
 
     /// The pattern as compiled (`src/ui` becomes `src/ui/**`).
     pub fn normalized(&self) -> &str {
-        &self.normalized
+        &self.0.normalized
     }
 
     /// The regex globset derived from the normalised pattern (`(?-u)^...$`).
     pub fn regex(&self) -> &str {
-        &self.regex
+        &self.0.regex
     }
 
     /// Does the repository-relative path `path` match?
     pub fn is_match(&self, path: &str) -> bool {
-        match &self.fast {
+        match &self.0.fast {
             Some(Fast::Under(dir)) => return path.starts_with(dir.as_str()),
             Some(Fast::PathOrUnder(p)) => {
                 return path
@@ -147,7 +152,7 @@ impl Pattern {
             }
             None => {}
         }
-        let matcher = self.matcher.get_or_init(|| {
+        let matcher = self.0.matcher.get_or_init(|| {
             // As globset builds it, minus the full DFA.
             meta::Regex::builder()
                 .configure(
@@ -162,7 +167,7 @@ impl Pattern {
                         .utf8(false)
                         .dot_matches_new_line(true),
                 )
-                .build(&self.regex)
+                .build(&self.0.regex)
                 .ok()
         });
         matcher
@@ -174,13 +179,13 @@ impl Pattern {
     /// used to prune pairs cheaply. Every path the pattern matches starts with
     /// it; it is empty or ends with `/`.
     pub fn literal_prefix(&self) -> &str {
-        &self.prefix
+        &self.0.prefix
     }
 }
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw && self.normalized == other.normalized
+        self.0.raw == other.0.raw && self.0.normalized == other.0.normalized
     }
 }
 
@@ -403,12 +408,18 @@ pub fn match_files(scopes: &[Scope], files: &[&str]) -> Vec<Vec<usize>> {
 enum BucketMatcher {
     Dfa(Box<overlap::SetMatcher>),
     Set(globset::GlobSet),
-    /// Neither could be built (not expected): pattern by pattern.
+    /// Pattern by pattern: when every pattern has a string test (`dir/**`,
+    /// a bare path), which is cheaper than building an automaton for a
+    /// bucket or two of them, or when neither automaton could be built (not
+    /// expected).
     Each(Vec<Pattern>),
 }
 
 impl BucketMatcher {
     fn new(patterns: &[&Pattern]) -> BucketMatcher {
+        if patterns.iter().all(|p| p.0.fast.is_some()) {
+            return BucketMatcher::Each(patterns.iter().map(|&p| p.clone()).collect());
+        }
         if let Some(m) = overlap::SetMatcher::new(patterns) {
             return BucketMatcher::Dfa(Box::new(m));
         }
