@@ -85,19 +85,22 @@ pub struct SourceFile {
     /// Where the file is on disk.
     pub abs_path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Built on first use: most files never have a line number asked for.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: String, abs_path: PathBuf, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let line_starts = line_starts(&text);
         SourceFile {
             path,
             abs_path,
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     pub fn abs_path(&self) -> &Path {
@@ -106,11 +109,11 @@ impl SourceFile {
 
     /// Byte offset at which 1-based `line` starts, if the line exists.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line.checked_sub(1)?).copied()
+        self.starts().get(line.checked_sub(1)?).copied()
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
 
     /// The span forced inside the text and onto character boundaries.
@@ -130,11 +133,12 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(Span::empty(offset)).start;
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.starts();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
     }

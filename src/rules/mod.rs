@@ -212,10 +212,8 @@ pub fn lint_prefetched<'p>(
         cx.tracked = std::sync::OnceLock::from(files);
     }
     let mut found = Vec::new();
-    for rule in RULES {
+    for (rule, out) in RULES.iter().zip(run_rules(&cx)) {
         let meta = rule.meta();
-        let mut out = Vec::new();
-        rule.check(&cx, &mut out);
         for mut d in out {
             d.code = meta.code;
             d.severity = meta.severity;
@@ -254,6 +252,67 @@ pub fn lint_prefetched<'p>(
         a.file == b.file && a.span == b.span && a.code == b.code && a.message == b.message
     });
     kept
+}
+
+/// Each rule's findings, in registry order. The rules are independent
+/// reads of one [`Context`], so they run on every core: workers take jobs
+/// in turn, the first job parsing the cards' globs (which every scope rule
+/// needs, the largest single piece of work) while the others start on the
+/// rules that do not need them. The result does not depend on the
+/// interleaving.
+fn run_rules(cx: &Context<'_>) -> Vec<Vec<Diagnostic>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(RULES.len());
+    if threads < 2 || cx.program.docs.len() < 64 {
+        return RULES
+            .iter()
+            .map(|rule| {
+                let mut out = Vec::new();
+                rule.check(cx, &mut out);
+                out
+            })
+            .collect();
+    }
+    // Job 0 warms the card scopes; job i + 1 is RULES[i].
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Vec<Diagnostic>>> =
+        RULES.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let work = || {
+        loop {
+            let job = next.fetch_add(1, Ordering::Relaxed);
+            if job > RULES.len() {
+                break;
+            }
+            if job == 0 {
+                cx.cards();
+                continue;
+            }
+            let mut out = Vec::new();
+            RULES[job - 1].check(cx, &mut out);
+            *results[job - 1]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
+        }
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        work();
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .collect()
 }
 
 #[cfg(test)]
