@@ -20,7 +20,6 @@ mod tasks;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -68,6 +67,8 @@ pub(crate) struct Cx<'a> {
     pub changes: &'a [Change],
     extra: RefCell<Vec<SourceFile>>,
     extra_ids: RefCell<HashMap<String, FileId>>,
+    /// Every card with its parsed scope, built on first use.
+    cards: std::cell::OnceCell<Vec<tasks::Card<'a>>>,
 }
 
 impl<'a> Cx<'a> {
@@ -131,16 +132,15 @@ pub(crate) fn patterns<'s>(globs: impl IntoIterator<Item = &'s String>) -> Vec<P
         .collect()
 }
 
-/// Run every check. `root` is the work tree's top, `dir_abs` the
-/// orchestrator folder and `dir` the same, repository-relative.
+/// Run every check on the program the head side holds (see
+/// [`snapshot::program`]); `dir` is the orchestrator folder,
+/// repository-relative.
 pub fn check(
     snap: &Snapshot<'_>,
-    root: &Path,
-    dir_abs: &Path,
+    program: Program,
     dir: &str,
     range: Range,
 ) -> Result<Checked, GitError> {
-    let program = snap.program(root, dir_abs, dir)?;
     let index = Index::build(&program);
     let mut touched: Vec<String> = Vec::new();
     let mut renamed = HashMap::new();
@@ -167,6 +167,7 @@ pub fn check(
             changes: &range.changes,
             extra: RefCell::new(Vec::new()),
             extra_ids: RefCell::new(HashMap::new()),
+            cards: std::cell::OnceCell::new(),
         };
         let mut out = Vec::new();
         tasks::governing(&cx, &mut out);

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::git::{GitError, Repo};
+use crate::git::{Blobs, GitError, Repo};
 use crate::model::Program;
-use crate::model::program::{Input, MAX_DOCUMENT_BYTES};
+use crate::model::program::MAX_DOCUMENT_BYTES;
 
 /// Where the head content comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,43 +97,26 @@ impl<'r> Snapshot<'r> {
             .insert(path.to_string(), text.clone());
         Ok(text)
     }
+}
 
-    /// The program as the head side holds it: the documents under `dir`
-    /// (repository-relative, e.g. `.orchestrator`) and its config.
-    pub fn program(&self, root: &Path, dir_abs: &Path, dir: &str) -> Result<Program, GitError> {
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
-        let files = match &self.side {
-            Side::Rev(rev) => self.repo.files_at(rev, &prefix)?,
-            Side::Index => self.repo.index_files(&prefix)?,
-        };
-        let mut inputs = Vec::new();
-        let mut config = None;
-        for (path, bytes) in files {
-            let Some(rel) = path.strip_prefix(&prefix) else {
-                continue;
-            };
-            let top = rel.split('/').next().unwrap_or("");
-            let input = |bytes: Vec<u8>| Input {
-                abs_path: root.join(&path),
-                path: path.clone(),
-                bytes: if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-                    Err(format!(
-                        "is {} bytes, over the {} MiB limit for a document",
-                        bytes.len(),
-                        MAX_DOCUMENT_BYTES / (1024 * 1024)
-                    ))
-                } else {
-                    Ok(bytes)
-                },
-            };
-            if rel == "config.yaml" {
-                config = Some(input(bytes));
-            } else if rel.ends_with(".md") && rel.contains('/') && matches!(top, "logs" | "runs") {
-                continue;
-            } else if rel.ends_with(".md") {
-                inputs.push(input(bytes));
-            }
-        }
-        Ok(Program::from_inputs(root, dir_abs, inputs, config))
+/// The program's files on the head side (`prefix` is the orchestrator
+/// folder, repository-relative, with a final `/`), listed for reading on
+/// the threads that parse them.
+pub fn program_blobs(repo: &Repo, side: &Side, prefix: &str) -> Result<Blobs, GitError> {
+    match side {
+        Side::Rev(rev) => repo.blobs_at(rev, prefix),
+        Side::Index => repo.index_blobs(prefix),
     }
+}
+
+/// The program as the head side holds it, from [`program_blobs`].
+pub fn program(blobs: &Blobs, prefix: &str, root: &Path, dir_abs: &Path) -> Program {
+    Program::from_listing(
+        root,
+        dir_abs,
+        prefix,
+        blobs.files.iter().map(|(p, _)| p.as_str()),
+        &|p| (p.to_string(), root.join(p)),
+        blobs,
+    )
 }

@@ -15,7 +15,7 @@ use super::paths::{is_external, join, parent};
 use super::{Cx, list, patterns};
 
 /// A task's card with its parsed scope.
-struct Card<'p> {
+pub(crate) struct Card<'p> {
     task: usize,
     doc: &'p Document,
     scope: Scope,
@@ -23,7 +23,12 @@ struct Card<'p> {
     allowed: Vec<(Pattern, Span)>,
 }
 
-fn cards<'p>(cx: &Cx<'p>) -> Vec<Card<'p>> {
+/// Every card with its parsed scope, parsed once per check.
+fn cards<'c, 'p>(cx: &'c Cx<'p>) -> &'c [Card<'p>] {
+    cx.cards.get_or_init(|| parse_cards(cx))
+}
+
+fn parse_cards<'p>(cx: &Cx<'p>) -> Vec<Card<'p>> {
     let mut out = Vec::new();
     for (ti, task) in cx.index.tasks.iter().enumerate() {
         let Some(ci) = task.card else { continue };
@@ -157,7 +162,7 @@ pub fn governing(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         if governed.is_empty() {
             continue;
         }
-        let held = matches(&cards, &governed);
+        let held = matches(cards, &governed);
         let cited: Vec<bool> = cards
             .iter()
             .map(|c| {
@@ -377,7 +382,7 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let cards = cards(cx);
-    let held = matches(&cards, &files);
+    let held = matches(cards, &files);
     for (card, held) in cards.iter().zip(&held) {
         let task = &cx.index.tasks[card.task];
         if held.is_empty() || task.status == TaskStatus::Cancelled {
@@ -481,7 +486,7 @@ pub fn untracked(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let cards = cards(cx);
-    let held = matches(&cards, &files);
+    let held = matches(cards, &files);
     let mut covered = vec![false; files.len()];
     for h in &held {
         for &i in h {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::align::{self, Range, Side, Snapshot, report::Extras};
+use crate::align::{self, Range, Side, Snapshot, report::Extras, snapshot};
 use crate::error::{Error, Outcome, Result};
 use crate::git::{GitError, Repo};
 use crate::model::program::display_path;
@@ -60,7 +60,25 @@ fn named(repo: &Repo, rev: &str) -> Result<String> {
 }
 
 /// The head side and the range, from the flags and the environment.
-fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range)> {
+/// What the range compares, to diff once the program is being parsed.
+enum Diff {
+    /// HEAD against the index.
+    Staged,
+    /// Two commits' trees.
+    Trees(String, String),
+}
+
+impl Diff {
+    fn changes(&self, repo: &Repo) -> Result<Vec<crate::git::Change>> {
+        Ok(match self {
+            Diff::Staged => repo.staged_changes()?,
+            Diff::Trees(base, head) => repo.changes(base, head)?,
+        })
+    }
+}
+
+/// The head side and the range, its changes left for [`Diff::changes`].
+fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range, Diff)> {
     // pre-commit sets both for `--from-ref/--to-ref` (pre-push, manual
     // runs); they then win over `--staged`, which the hook always passes.
     let pre_commit = args.base.is_none()
@@ -76,8 +94,9 @@ fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range)> {
             Range {
                 base: head_name,
                 head: "the index".into(),
-                changes: repo.staged_changes()?,
+                changes: Vec::new(),
             },
+            Diff::Staged,
         ));
     }
     let from_env = args.base.is_none() && args.head.is_none();
@@ -112,28 +131,28 @@ fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range)> {
             let label = format!("merge-base of {head} and {default}");
             let hex = id.to_string();
             let short = &hex[..hex.len().min(7)];
-            let changes = repo.changes(&hex, &head_id.to_string())?;
             return Ok((
                 Side::Rev(head_id.to_string()),
                 Range {
                     base: format!("{label} ({short})"),
                     head: named(repo, &head)?,
-                    changes,
+                    changes: Vec::new(),
                 },
+                Diff::Trees(hex, head_id.to_string()),
             ));
         }
     };
     let base_id = repo
         .resolve(&base)
         .map_err(|e| shallow_help(repo, &base, e))?;
-    let changes = repo.changes(&base_id.to_string(), &head_id.to_string())?;
     Ok((
         Side::Rev(head_id.to_string()),
         Range {
             base: named(repo, &base)?,
             head: named(repo, &head)?,
-            changes,
+            changes: Vec::new(),
         },
+        Diff::Trees(base_id.to_string(), head_id.to_string()),
     ))
 }
 
@@ -168,9 +187,23 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             "run --fix without --head (or with --head HEAD), or check out the revision first",
         ));
     }
-    let (side, range) = range(args, &repo)?;
-    let snap = Snapshot::new(&repo, side)?;
-    let mut checked = align::check(&snap, &root, &ws.dir, &dir, range)?;
+    let (side, mut range, diff) = range(args, &repo)?;
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    let blobs = snapshot::program_blobs(&repo, &side, &prefix)?;
+    // The program is read and parsed on other threads while this one diffs
+    // the range and lists the head's files (gix's handles stay on theirs).
+    let (program, changes, snap) = std::thread::scope(|s| {
+        let parsing = s.spawn(|| snapshot::program(&blobs, &prefix, &root, &ws.dir));
+        let changes = diff.changes(&repo);
+        let snap = Snapshot::new(&repo, side);
+        let program = parsing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (program, changes, snap)
+    });
+    range.changes = changes?;
+    let snap = snap?;
+    let mut checked = align::check(&snap, program, &dir, range)?;
     let mut fixed_lines = Vec::new();
     if args.fix && !checked.drift.is_empty() {
         let fixed = align::snippets::fix(&root, &checked.drift)?;
@@ -203,8 +236,8 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         deny_warnings: args.deny_warnings,
     };
     align::report::emit(g.format, &checked, &extras, &human, out)?;
-    Ok(super::lint::outcome(
-        &checked.diagnostics,
-        args.deny_warnings,
-    ))
+    let outcome = super::lint::outcome(&checked.diagnostics, args.deny_warnings);
+    // The process ends here: see `lint::run`.
+    std::mem::forget(checked);
+    Ok(outcome)
 }

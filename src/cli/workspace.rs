@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::model::Program;
-use crate::model::program::{Input, MAX_DOCUMENT_BYTES, display_path};
+use crate::model::program::{display_path, is_document};
 
 use super::Global;
 
@@ -109,45 +109,28 @@ impl Workspace {
         })?;
         let top = repo.workdir().to_path_buf();
         let prefix = format!("{}/", display_path(&top, &self.dir));
-        let mut inputs = Vec::new();
-        let mut config = None;
-        let (files, tracked) = if tracked {
-            let (files, tracked) = repo.index_files_and_tracked(&prefix)?;
-            (files, Some(tracked))
+        let (blobs, tracked) = if tracked {
+            let (blobs, tracked) = repo.index_blobs_and_tracked(&prefix)?;
+            (blobs, Some(tracked))
         } else {
-            (repo.index_files(&prefix)?, None)
+            (repo.index_blobs(&prefix)?, None)
         };
-        for (path, bytes) in files {
-            let rel = &path[prefix.len()..];
-            let input = Input {
-                abs_path: top.join(&path),
-                path: path.clone(),
-                bytes: if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-                    Err(format!(
-                        "is {} bytes, over the 4 MiB limit for a document",
-                        bytes.len()
-                    ))
-                } else {
-                    Ok(bytes)
-                },
-            };
-            let first = rel.split('/').next().unwrap_or("");
-            if rel == "config.yaml" {
-                config = Some(input);
-            } else if rel.ends_with(".md") && first != "logs" && first != "runs" {
-                inputs.push(input);
-            }
-        }
-        if inputs.is_empty() {
+        let staged = |p: &String| p.strip_prefix(&prefix).is_some_and(is_document);
+        if !blobs.files.iter().any(|(p, _)| staged(p)) {
             return Err(Error::with_help(
                 format!("nothing is staged under {prefix}"),
                 "stage the documents (`git add .orchestrator`), or lint the work tree (drop --staged)",
             ));
         }
-        Ok((
-            Program::from_inputs(&top, &self.dir, inputs, config),
-            tracked,
-        ))
+        let program = Program::from_listing(
+            &top,
+            &self.dir,
+            &prefix,
+            blobs.files.iter().map(|(p, _)| p.as_str()),
+            &|p| (p.to_string(), top.join(p)),
+            &blobs,
+        );
+        Ok((program, tracked))
     }
 
     pub fn load(&self) -> Result<Program> {

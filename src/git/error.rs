@@ -81,6 +81,10 @@ pub enum GitError {
     #[error("cannot commit `{path}`: {reason}")]
     InvalidPath { path: String, reason: String },
 
+    /// A listed blob that cannot be read (missing, or not a blob).
+    #[error("{path} {detail}")]
+    Object { path: String, detail: String },
+
     /// A file-system error on a named path.
     #[error("{}: {source}", path.display())]
     Io {

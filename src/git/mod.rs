@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 
 use gix::bstr::{BStr, ByteSlice};
 
+use crate::model::program::Fetch;
+
 pub use error::GitError;
 
 /// How long to wait for `index.lock` or a ref lock held by someone else.
@@ -159,6 +161,122 @@ impl gix::odb::pack::cache::DecodeEntry for DeltaBaseCache {
 /// Staged files: (path, content), sorted by path.
 pub type StagedFiles = Vec<(String, Vec<u8>)>;
 
+/// Files of the index or of a tree, listed but not read: each path with its
+/// blob, sorted by path. The blobs are read through [`Fetch`], on the
+/// threads that parse them: reading thousands of small blobs (inflating
+/// each from its pack) on one thread would leave the other cores idle.
+pub struct Blobs {
+    pub files: Vec<(String, gix::ObjectId)>,
+    store: StoreAt,
+    /// One delta-base cache for every reading thread: a chain one thread
+    /// has decoded need not be decoded again by another.
+    cache: SharedCache,
+}
+
+/// A [`DeltaBaseCache`] several object database handles share.
+#[derive(Clone, Default)]
+struct SharedCache(std::sync::Arc<std::sync::Mutex<DeltaBaseCache>>);
+
+impl SharedCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DeltaBaseCache> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl gix::odb::pack::cache::DecodeEntry for SharedCache {
+    fn put(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        data: &[u8],
+        kind: gix::objs::Kind,
+        compressed_size: usize,
+    ) {
+        self.lock()
+            .put(pack_id, offset, data, kind, compressed_size);
+    }
+
+    fn get(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Option<(gix::objs::Kind, usize)> {
+        self.lock().get(pack_id, offset, out)
+    }
+}
+
+/// Where to open the object database again: a gix handle cannot move to
+/// another thread in this build (gix without its `parallel` feature), so
+/// each reading thread opens its own, with its own delta-base cache.
+struct StoreAt {
+    objects: PathBuf,
+    hash: gix::hash::Kind,
+    replacements: Vec<(gix::ObjectId, gix::ObjectId)>,
+}
+
+impl Blobs {
+    /// Read one listed blob on this thread.
+    pub fn read(&self, key: usize) -> Result<Vec<u8>, String> {
+        self.reader()(key)
+    }
+
+    /// Read every listed blob on this thread: (path, content), sorted by path.
+    pub fn read_all(&self) -> Result<StagedFiles, GitError> {
+        let mut read = self.reader();
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(key, (path, _))| {
+                read(key)
+                    .map(|bytes| (path.clone(), bytes))
+                    .map_err(|detail| GitError::Object {
+                        path: path.clone(),
+                        detail,
+                    })
+            })
+            .collect()
+    }
+}
+
+impl Fetch for Blobs {
+    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_> {
+        let opened = gix::odb::at_opts(
+            &self.store.objects,
+            self.store.hash,
+            self.store.replacements.iter().copied(),
+            gix::odb::store::init::Options::default(),
+        )
+        .map(|handle| {
+            let mut odb: gix::odb::Cache<gix::odb::Handle> = gix::odb::Cache::from(handle);
+            let cache = self.cache.clone();
+            odb.set_pack_cache(move || Box::new(cache.clone()));
+            odb
+        });
+        let mut buf = Vec::new();
+        Box::new(move |key| {
+            use gix::objs::Find;
+            let odb = opened
+                .as_ref()
+                .map_err(|e| format!("cannot be read: cannot open the object database: {e}"))?;
+            let id = self.files[key].1;
+            match odb.try_find(&id, &mut buf) {
+                Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => Ok(data.data.to_vec()),
+                Ok(Some(data)) => Err(format!(
+                    "cannot be read: object {id} is a {}, not a blob",
+                    data.kind
+                )),
+                Ok(None) => Err(format!(
+                    "cannot be read: its blob {id} is missing from the repository"
+                )),
+                Err(e) => Err(format!("cannot be read: blob {id}: {e}")),
+            }
+        })
+    }
+}
+
 /// Tracked files of an index: see [`Repo::tracked_files`].
 fn tracked_in(index: &gix::index::State) -> Vec<String> {
     use gix::index::entry::Mode;
@@ -248,33 +366,37 @@ impl Repo {
 
     /// Staged content: the index's stage-0 blobs whose paths start with
     /// `prefix` (e.g. `.orchestrator/`), sorted by path.
-    pub fn index_files(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let index = self.index()?;
-        self.files_in(&index, prefix)
+    pub fn index_files(&self, prefix: &str) -> Result<StagedFiles, GitError> {
+        self.index_blobs(prefix)?.read_all()
     }
 
-    /// [`Repo::index_files`] and [`Repo::tracked_files`] from one read of
+    /// The index's stage-0 blobs under `prefix`, listed for [`Fetch`].
+    pub fn index_blobs(&self, prefix: &str) -> Result<Blobs, GitError> {
+        let index = self.index()?;
+        Ok(self.blobs_in(&index, prefix))
+    }
+
+    /// [`Repo::index_blobs`] and [`Repo::tracked_files`] from one read of
     /// the index (`lint --staged` needs both; a large index takes a while to
     /// read and check).
-    pub fn index_files_and_tracked(
-        &self,
-        prefix: &str,
-    ) -> Result<(StagedFiles, Vec<String>), GitError> {
+    pub fn index_blobs_and_tracked(&self, prefix: &str) -> Result<(Blobs, Vec<String>), GitError> {
         let index = self.index()?;
-        Ok((self.files_in(&index, prefix)?, tracked_in(&index)))
+        Ok((self.blobs_in(&index, prefix), tracked_in(&index)))
     }
 
-    fn files_in(
-        &self,
-        index: &gix::index::State,
-        prefix: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+    fn store_at(&self) -> StoreAt {
+        let store = self.repo.objects.store_ref();
+        StoreAt {
+            objects: store.path().to_path_buf(),
+            hash: store.object_hash(),
+            replacements: store.replacements().collect(),
+        }
+    }
+
+    fn blobs_in(&self, index: &gix::index::State, prefix: &str) -> Blobs {
         use gix::index::entry::{Mode, Stage};
-        let Some(entries) = index.prefixed_entries(prefix.into()) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for e in entries {
+        let mut files = Vec::new();
+        for e in index.prefixed_entries(prefix.into()).unwrap_or_default() {
             if e.stage() != Stage::Unconflicted
                 || e.mode.contains(Mode::COMMIT)
                 || e.mode == Mode::DIR
@@ -283,15 +405,15 @@ impl Repo {
                 continue;
             }
             let path = lossy(e.path(index));
-            if !path.starts_with(prefix) {
-                continue;
+            if path.starts_with(prefix) {
+                files.push((path, e.id));
             }
-            let blob = self.repo.find_blob(e.id).map_err(|err| {
-                GitError::gix(format!("cannot read the staged content of {path}"), err)
-            })?;
-            out.push((path, blob.data.clone()));
         }
-        Ok(out)
+        Blobs {
+            files,
+            store: self.store_at(),
+            cache: SharedCache::default(),
+        }
     }
 
     fn commit_of(&self, rev: &str) -> Result<gix::Commit<'_>, GitError> {
@@ -316,9 +438,19 @@ impl Repo {
     }
 
     /// Files of the tree at `rev` whose paths start with `prefix`, sorted by path.
-    pub fn files_at(&self, rev: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+    pub fn files_at(&self, rev: &str, prefix: &str) -> Result<StagedFiles, GitError> {
+        self.blobs_at(rev, prefix)?.read_all()
+    }
+
+    /// The blobs of the tree at `rev` under `prefix`, listed for [`Fetch`].
+    pub fn blobs_at(&self, rev: &str, prefix: &str) -> Result<Blobs, GitError> {
         let root = self.tree_of(rev)?;
         let context = || format!("cannot read the files of {rev} under {prefix}");
+        let empty = || Blobs {
+            files: Vec::new(),
+            store: self.store_at(),
+            cache: SharedCache::default(),
+        };
         // Descend to the deepest folder the prefix names, then filter.
         let (dir, subtree) = match prefix.rfind('/') {
             None => (String::new(), root),
@@ -335,7 +467,7 @@ impl Repo {
                             .map_err(|e| GitError::gix(context(), e))?;
                         (format!("{dir}/"), tree)
                     }
-                    _ => return Ok(Vec::new()),
+                    _ => return Ok(empty()),
                 }
             }
         };
@@ -344,23 +476,18 @@ impl Repo {
             .breadthfirst
             .files()
             .map_err(|e| GitError::gix(context(), e))?;
-        let mut out = Vec::new();
+        let mut files = Vec::new();
         for rec in records {
             if !rec.mode.is_blob() && !rec.mode.is_link() {
                 continue;
             }
             let path = format!("{dir}{}", rec.filepath.to_str_lossy());
-            if !path.starts_with(prefix) {
-                continue;
+            if path.starts_with(prefix) {
+                files.push((path, rec.oid));
             }
-            let blob = self
-                .repo
-                .find_blob(rec.oid)
-                .map_err(|e| GitError::gix(context(), e))?;
-            out.push((path, blob.data.clone()));
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Blobs { files, ..empty() })
     }
 
     /// One file at a revision; `None` if the path is absent or not a file.

@@ -46,6 +46,21 @@ pub struct Input {
     pub bytes: Result<Vec<u8>, String>,
 }
 
+/// Reads documents that are not files of the work tree (the blobs of the git
+/// index or of a commit) on the threads that parse them.
+pub trait Fetch: Sync {
+    /// A reader for one thread, from a key to the bytes or why there are
+    /// none (worded to follow the file's path: "cannot be read: ...").
+    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_>;
+}
+
+/// A document to read through a [`Fetch`].
+struct Fetched {
+    path: String,
+    abs_path: PathBuf,
+    key: usize,
+}
+
 impl Program {
     /// Load every `*.md` under `dir` and its `config.yaml`.
     pub fn load(root: &Path, dir: &Path) -> std::io::Result<Program> {
@@ -104,7 +119,7 @@ impl Program {
                 symlink: entry.path_is_symlink(),
             });
         }
-        Ok(Program::build(root, dir, inputs, config))
+        Ok(Program::build(root, dir, inputs, config, None))
     }
 
     /// [`Program::load`], refusing a folder with no document at all (the
@@ -128,10 +143,54 @@ impl Program {
         config: Option<Input>,
     ) -> Program {
         let inputs = inputs.into_iter().map(Pending::Read).collect();
-        Program::build(root, dir, inputs, config)
+        Program::build(root, dir, inputs, config, None)
     }
 
-    fn build(root: &Path, dir: &Path, inputs: Vec<Pending>, config: Option<Input>) -> Program {
+    /// A program from repository files listed under `prefix` (a git tree's
+    /// or index's), read through `fetch` by their position in the listing:
+    /// `config.yaml`, read here, and the documents ([`is_document`]), read
+    /// on the threads that parse them. `name` gives a file's display path
+    /// and location.
+    pub fn from_listing<'a>(
+        root: &Path,
+        dir: &Path,
+        prefix: &str,
+        paths: impl IntoIterator<Item = &'a str>,
+        name: &dyn Fn(&str) -> (String, PathBuf),
+        fetch: &dyn Fetch,
+    ) -> Program {
+        let mut docs = Vec::new();
+        let mut config = None;
+        for (key, path) in paths.into_iter().enumerate() {
+            let Some(rel) = path.strip_prefix(prefix) else {
+                continue;
+            };
+            let (path, abs_path) = name(path);
+            if rel == "config.yaml" {
+                config = Some(Input {
+                    path,
+                    abs_path,
+                    bytes: fetch.reader()(key).and_then(within_limit),
+                });
+            } else if is_document(rel) {
+                docs.push(Fetched {
+                    path,
+                    abs_path,
+                    key,
+                });
+            }
+        }
+        let inputs = docs.into_iter().map(Pending::Fetch).collect();
+        Program::build(root, dir, inputs, config, Some(fetch))
+    }
+
+    fn build(
+        root: &Path,
+        dir: &Path,
+        inputs: Vec<Pending>,
+        config: Option<Input>,
+        fetch: Option<&dyn Fetch>,
+    ) -> Program {
         let mut program = Program {
             root: root.to_path_buf(),
             dir: dir.to_path_buf(),
@@ -161,7 +220,7 @@ impl Program {
         let first = program.files.len();
         program.files.reserve(inputs.len());
         program.docs.reserve(inputs.len());
-        let parsed = parse_all(inputs, first);
+        let parsed = parse_all(inputs, first, fetch);
         for (i, (file, parsed)) in parsed.into_iter().enumerate() {
             let id = FileId((first + i) as u32);
             match parsed {
@@ -219,10 +278,33 @@ enum Pending {
         abs_path: PathBuf,
         symlink: bool,
     },
+    Fetch(Fetched),
 }
 
+/// Is this file, by its path inside the orchestrator folder, a document?
+/// Markdown outside the run logs and reports (`logs/`, `runs/`).
+pub fn is_document(rel: &str) -> bool {
+    rel.ends_with(".md") && !matches!(rel.split('/').next(), Some("logs" | "runs"))
+}
+
+/// The bytes of a document read whole (a blob), or why it is not one.
+pub fn within_limit(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(format!(
+            "is {} bytes, over the {} MiB limit for a document",
+            bytes.len(),
+            MAX_DOCUMENT_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
+type Reader<'f> = Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + 'f>;
+
 impl Pending {
-    fn read(self) -> Input {
+    /// Read the input; a fetched one with this thread's reader, opened on
+    /// first use.
+    fn read<'f>(self, fetch: Option<&'f dyn Fetch>, reader: &mut Option<Reader<'f>>) -> Input {
         match self {
             Pending::Read(input) => input,
             Pending::Disk {
@@ -237,15 +319,36 @@ impl Pending {
                     bytes,
                 }
             }
+            Pending::Fetch(Fetched {
+                path,
+                abs_path,
+                key,
+            }) => {
+                let bytes = match (reader.as_mut(), fetch) {
+                    (Some(read), _) => read(key),
+                    (None, Some(fetch)) => reader.insert(fetch.reader())(key),
+                    (None, None) => Err("cannot be read: no reader was given".to_string()),
+                };
+                Input {
+                    path,
+                    abs_path,
+                    bytes: bytes.and_then(within_limit),
+                }
+            }
         }
     }
 }
 
-/// Read, decode and parse every input, in order, on all cores: parsing
-/// dominates lint time on large programs and each document is independent.
-fn parse_all(inputs: Vec<Pending>, first: usize) -> Vec<(SourceFile, Result<Document, String>)> {
-    let one = |(i, pending): (usize, Pending)| {
-        let input = pending.read();
+type Parsed = (SourceFile, Result<Document, String>);
+
+/// Read, decode and parse every input, in order, on all cores: reading and
+/// parsing dominate lint time on large programs, and each document is
+/// independent. Workers take batches in turn, so a run of large documents
+/// does not leave one core idle.
+fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> Vec<Parsed> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let one = |i: usize, input: Input| -> Parsed {
         let id = FileId((first + i) as u32);
         match decode(input.bytes) {
             Ok(text) => {
@@ -259,27 +362,59 @@ fn parse_all(inputs: Vec<Pending>, first: usize) -> Vec<(SourceFile, Result<Docu
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || inputs.len() < 64 {
-        return inputs.into_iter().enumerate().map(one).collect();
-    }
-    let mut chunks: Vec<Vec<(usize, Pending)>> = (0..threads).map(|_| Vec::new()).collect();
-    let per = inputs.len().div_ceil(threads);
-    for (i, input) in inputs.into_iter().enumerate() {
-        chunks[i / per].push((i, input));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
+        let mut reader = None;
+        return inputs
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(one).collect::<Vec<_>>()))
+            .enumerate()
+            .map(|(i, p)| one(i, p.read(fetch, &mut reader)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A panic in a parser is a bug; surface it as one.
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
-    })
+    }
+    // Batches of neighbours: blobs next to each other in path order are
+    // often deltas of each other, and a thread's delta-base cache serves
+    // only the chains it has walked itself.
+    let n = inputs.len();
+    let batch = (n / (threads * 8)).max(16);
+    let slots: Vec<Mutex<Option<Pending>>> =
+        inputs.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut reader = None;
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(batch, Ordering::Relaxed);
+            if start >= n {
+                return done;
+            }
+            for (i, slot) in slots.iter().enumerate().skip(start).take(batch) {
+                let taken = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                if let Some(pending) = taken {
+                    done.push((i, one(i, pending.read(fetch, &mut reader))));
+                }
+            }
+        }
+    };
+    let mut out: Vec<Option<Parsed>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = vec![work()];
+        for helper in helpers {
+            // A panic in a parser is a bug; surface it as one.
+            all.push(
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        for (i, parsed) in all.into_iter().flatten() {
+            out[i] = Some(parsed);
+        }
+    });
+    out.into_iter()
+        .map(|p| p.expect("every input is parsed exactly once"))
+        .collect()
 }
 
 const NOT_REGULAR: &str =

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::git::Repo;
-use crate::model::program::{Input, LedgerRow};
+use crate::model::program::LedgerRow;
 use crate::model::{Index, Program};
 
 use super::{Context, rule};
@@ -52,8 +52,15 @@ impl Base {
         repo.resolve(rev).map_err(git)?;
         let merge_base = repo.merge_base("HEAD", rev).map_err(git)?.to_string();
         let read = |r: &str| -> Result<Program> {
-            let files = repo.files_at(r, &prefix).map_err(git)?;
-            Ok(program_from(root, dir, &prefix, files))
+            let blobs = repo.blobs_at(r, &prefix).map_err(git)?;
+            Ok(Program::from_listing(
+                root,
+                dir,
+                &prefix,
+                blobs.files.iter().map(|(p, _)| p.as_str()),
+                &|p| (format!("{p} (base)"), dir.join(&p[prefix.len()..])),
+                &blobs,
+            ))
         };
         Ok(Base {
             rev: rev.to_string(),
@@ -61,37 +68,6 @@ impl Base {
             at_merge_base: read(&merge_base)?,
         })
     }
-}
-
-/// A program from blobs (paths relative to the repository, under `prefix`).
-fn program_from(root: &Path, dir: &Path, prefix: &str, files: Vec<(String, Vec<u8>)>) -> Program {
-    let mut inputs = Vec::new();
-    let mut config = None;
-    for (path, bytes) in files {
-        let Some(rel) = path.strip_prefix(prefix) else {
-            continue;
-        };
-        let top = rel.split('/').next().unwrap_or("");
-        if top == "logs" || top == "runs" {
-            continue;
-        }
-        let abs_path = dir.join(rel);
-        let display = format!("{path} (base)");
-        if rel == "config.yaml" {
-            config = Some(Input {
-                path: display,
-                abs_path,
-                bytes: Ok(bytes),
-            });
-        } else if rel.ends_with(".md") {
-            inputs.push(Input {
-                path: display,
-                abs_path,
-                bytes: Ok(bytes),
-            });
-        }
-    }
-    Program::from_inputs(root, dir, inputs, config)
 }
 
 /// A ledger row as comparable text: its cells trimmed, in template order.
