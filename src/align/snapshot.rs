@@ -110,13 +110,20 @@ pub fn program_blobs(repo: &Repo, side: &Side, prefix: &str) -> Result<Blobs, Gi
 }
 
 /// The program as the head side holds it, from [`program_blobs`].
-pub fn program(blobs: &Blobs, prefix: &str, root: &Path, dir_abs: &Path) -> Program {
-    Program::from_listing(
+pub fn program(
+    blobs: &Blobs,
+    prefix: &str,
+    root: &Path,
+    dir_abs: &Path,
+) -> Result<Program, GitError> {
+    let program = Program::from_listing(
         root,
         dir_abs,
         prefix,
         blobs.files.iter().map(|(p, _)| p.as_str()),
         &|p| (p.to_string(), root.join(p)),
         blobs,
-    )
+    );
+    blobs.check()?;
+    Ok(program)
 }

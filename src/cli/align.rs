@@ -201,6 +201,7 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (program, changes, snap)
     });
+    let program = program?;
     range.changes = changes?;
     let snap = snap?;
     let mut checked = align::check(&snap, program, &dir, range)?;

@@ -130,6 +130,7 @@ impl Workspace {
             &|p| (p.to_string(), top.join(p)),
             &blobs,
         );
+        blobs.check()?;
         Ok((program, tracked))
     }
 

@@ -171,6 +171,9 @@ pub struct Blobs {
     /// One delta-base cache for every reading thread: a chain one thread
     /// has decoded need not be decoded again by another.
     cache: SharedCache,
+    /// The first blob that could not be read: a damaged repository, which
+    /// [`Blobs::check`] turns into an error rather than a lint finding.
+    failed: std::sync::Mutex<Option<(String, String)>>,
 }
 
 /// A [`DeltaBaseCache`] several object database handles share.
@@ -223,6 +226,20 @@ impl Blobs {
         self.reader()(key)
     }
 
+    /// `Err` when a blob could not be read through [`Fetch`]: a missing or
+    /// damaged object is the repository's fault, not the document's.
+    pub fn check(&self) -> Result<(), GitError> {
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match failed {
+            Some((path, detail)) => Err(GitError::Object { path, detail }),
+            None => Ok(()),
+        }
+    }
+
     /// Read every listed blob on this thread: (path, content), sorted by path.
     pub fn read_all(&self) -> Result<StagedFiles, GitError> {
         let mut read = self.reader();
@@ -258,21 +275,30 @@ impl Fetch for Blobs {
         let mut buf = Vec::new();
         Box::new(move |key| {
             use gix::objs::Find;
-            let odb = opened
-                .as_ref()
-                .map_err(|e| format!("cannot be read: cannot open the object database: {e}"))?;
-            let id = self.files[key].1;
-            match odb.try_find(&id, &mut buf) {
-                Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => Ok(data.data.to_vec()),
-                Ok(Some(data)) => Err(format!(
-                    "cannot be read: object {id} is a {}, not a blob",
-                    data.kind
+            let (path, id) = &self.files[key];
+            let read = match &opened {
+                Err(e) => Err(format!(
+                    "cannot be read: cannot open the object database: {e}"
                 )),
-                Ok(None) => Err(format!(
-                    "cannot be read: its blob {id} is missing from the repository"
-                )),
-                Err(e) => Err(format!("cannot be read: blob {id}: {e}")),
+                Ok(odb) => match odb.try_find(id, &mut buf) {
+                    Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => Ok(data.data.to_vec()),
+                    Ok(Some(data)) => Err(format!(
+                        "cannot be read: object {id} is a {}, not a blob",
+                        data.kind
+                    )),
+                    Ok(None) => Err(format!(
+                        "cannot be read: its blob {id} is missing from the repository (check it with `git fsck`)"
+                    )),
+                    Err(e) => Err(format!("cannot be read: blob {id}: {e}")),
+                },
+            };
+            if let Err(detail) = &read {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| (path.clone(), detail.clone()));
             }
+            read
         })
     }
 }
@@ -413,6 +439,7 @@ impl Repo {
             files,
             store: self.store_at(),
             cache: SharedCache::default(),
+            failed: Default::default(),
         }
     }
 
@@ -450,6 +477,7 @@ impl Repo {
             files: Vec::new(),
             store: self.store_at(),
             cache: SharedCache::default(),
+            failed: Default::default(),
         };
         // Descend to the deepest folder the prefix names, then filter.
         let (dir, subtree) = match prefix.rfind('/') {

@@ -53,14 +53,16 @@ impl Base {
         let merge_base = repo.merge_base("HEAD", rev).map_err(git)?.to_string();
         let read = |r: &str| -> Result<Program> {
             let blobs = repo.blobs_at(r, &prefix).map_err(git)?;
-            Ok(Program::from_listing(
+            let program = Program::from_listing(
                 root,
                 dir,
                 &prefix,
                 blobs.files.iter().map(|(p, _)| p.as_str()),
                 &|p| (format!("{p} (base)"), dir.join(&p[prefix.len()..])),
                 &blobs,
-            ))
+            );
+            blobs.check().map_err(git)?;
+            Ok(program)
         };
         Ok(Base {
             rev: rev.to_string(),

@@ -159,6 +159,39 @@ fn lint_staged_reads_the_index_not_the_work_tree() {
         .code(1);
 }
 
+#[test]
+fn a_staged_blob_missing_from_the_repository_is_exit_2_naming_the_file() {
+    let tmp = repo();
+    // A staged edit is a loose object; deleting it damages the repository.
+    let path = tmp.path().join(CARD);
+    let text = std::fs::read_to_string(&path).expect("card");
+    std::fs::write(&path, format!("{text}\n")).expect("write");
+    git(tmp.path(), &["add", CARD]);
+    let oid = git(tmp.path(), &["rev-parse", &format!(":{CARD}")]);
+    let oid = oid.trim();
+    std::fs::remove_file(
+        tmp.path()
+            .join(".git/objects")
+            .join(&oid[..2])
+            .join(&oid[2..]),
+    )
+    .expect("remove the loose object");
+    for args in [&["lint", "--staged"][..], &["align-docs", "--staged"][..]] {
+        let out = orch()
+            .current_dir(tmp.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(CARD) && stderr.contains(oid) && stderr.contains("git fsck"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[cfg(unix)]
 fn set_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
