@@ -120,7 +120,9 @@ impl DeltaBaseCache {
     const BUDGET: usize = 24 << 20;
 }
 
-impl gix::odb::pack::cache::DecodeEntry for DeltaBaseCache {
+// Inherent, not the gix trait: every handle reaches the cache through
+// [`SharedCache`], which implements it.
+impl DeltaBaseCache {
     fn put(
         &mut self,
         pack_id: u32,
@@ -176,7 +178,8 @@ pub struct Blobs {
     failed: std::sync::Mutex<Option<(String, String)>>,
 }
 
-/// A [`DeltaBaseCache`] several object database handles share.
+/// A [`DeltaBaseCache`] as gix uses it: one per handle, or one that
+/// several handles share (the threads reading a [`Blobs`]).
 #[derive(Clone, Default)]
 struct SharedCache(std::sync::Arc<std::sync::Mutex<DeltaBaseCache>>);
 
@@ -354,7 +357,7 @@ impl Repo {
 
     fn from_gix(mut repo: gix::Repository) -> Result<Repo, GitError> {
         repo.objects
-            .set_pack_cache(|| Box::new(DeltaBaseCache::default()));
+            .set_pack_cache(|| Box::new(SharedCache::default()));
         let Some(workdir) = repo.workdir() else {
             return Err(GitError::Bare {
                 git_dir: repo.git_dir().to_path_buf(),
