@@ -59,7 +59,6 @@ fn named(repo: &Repo, rev: &str) -> Result<String> {
     })
 }
 
-/// The head side and the range, from the flags and the environment.
 /// What the range compares, to diff once the program is being parsed.
 enum Diff {
     /// HEAD against the index.
@@ -77,7 +76,8 @@ impl Diff {
     }
 }
 
-/// The head side and the range, its changes left for [`Diff::changes`].
+/// The head side and the range, from the flags and the environment; its
+/// changes are left for [`Diff::changes`].
 fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range, Diff)> {
     // pre-commit sets both for `--from-ref/--to-ref` (pre-push, manual
     // runs); they then win over `--staged`, which the hook always passes.
@@ -238,7 +238,6 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     };
     align::report::emit(g.format, &checked, &extras, &human, out)?;
     let outcome = super::lint::outcome(&checked.diagnostics, args.deny_warnings);
-    // The process ends here: see `lint::run`.
-    std::mem::forget(checked);
+    super::release(checked);
     Ok(outcome)
 }

@@ -82,8 +82,12 @@ pub enum GitError {
     InvalidPath { path: String, reason: String },
 
     /// A listed blob that cannot be read (missing, or not a blob).
-    #[error("{path} {detail}")]
-    Object { path: String, detail: String },
+    #[error("{path} {place} {detail}")]
+    Object {
+        path: String,
+        place: String,
+        detail: String,
+    },
 
     /// A file-system error on a named path.
     #[error("{}: {source}", path.display())]

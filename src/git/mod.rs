@@ -169,13 +169,20 @@ pub type StagedFiles = Vec<(String, Vec<u8>)>;
 /// each from its pack) on one thread would leave the other cores idle.
 pub struct Blobs {
     pub files: Vec<(String, gix::ObjectId)>,
-    store: StoreAt,
-    /// One delta-base cache for every reading thread: a chain one thread
-    /// has decoded need not be decoded again by another.
+    /// Where the files are, for messages: `in the index`, `at main`.
+    place: String,
+    /// The object database, opened once for every reading thread, each of
+    /// which takes its own handle on it (a gix handle cannot move to another
+    /// thread in this build, which leaves out gix's `parallel` feature). One
+    /// store means one numbering of its packs, so the handles can share one
+    /// delta-base cache: a chain one thread has decoded is not decoded again
+    /// by another.
+    store: Result<std::sync::Arc<gix::odb::Store>, String>,
     cache: SharedCache,
-    /// The first blob that could not be read: a damaged repository, which
-    /// [`Blobs::check`] turns into an error rather than a lint finding.
-    failed: std::sync::Mutex<Option<(String, String)>>,
+    /// The first listed blob (by position) that could not be read: a damaged
+    /// repository, which [`Blobs::check`] turns into an error rather than a
+    /// lint finding.
+    failed: std::sync::Mutex<Option<(usize, String)>>,
 }
 
 /// A [`DeltaBaseCache`] as gix uses it: one per handle, or one that
@@ -214,15 +221,6 @@ impl gix::odb::pack::cache::DecodeEntry for SharedCache {
     }
 }
 
-/// Where to open the object database again: a gix handle cannot move to
-/// another thread in this build (gix without its `parallel` feature), so
-/// each reading thread opens its own, with its own delta-base cache.
-struct StoreAt {
-    objects: PathBuf,
-    hash: gix::hash::Kind,
-    replacements: Vec<(gix::ObjectId, gix::ObjectId)>,
-}
-
 impl Blobs {
     /// Read one listed blob on this thread.
     pub fn read(&self, key: usize) -> Result<Vec<u8>, String> {
@@ -238,8 +236,16 @@ impl Blobs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
         match failed {
-            Some((path, detail)) => Err(GitError::Object { path, detail }),
+            Some((key, detail)) => Err(self.error(key, detail)),
             None => Ok(()),
+        }
+    }
+
+    fn error(&self, key: usize, detail: String) -> GitError {
+        GitError::Object {
+            path: self.files[key].0.clone(),
+            place: self.place.clone(),
+            detail,
         }
     }
 
@@ -252,10 +258,7 @@ impl Blobs {
             .map(|(key, (path, _))| {
                 read(key)
                     .map(|bytes| (path.clone(), bytes))
-                    .map_err(|detail| GitError::Object {
-                        path: path.clone(),
-                        detail,
-                    })
+                    .map_err(|detail| self.error(key, detail))
             })
             .collect()
     }
@@ -263,14 +266,8 @@ impl Blobs {
 
 impl Fetch for Blobs {
     fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_> {
-        let opened = gix::odb::at_opts(
-            &self.store.objects,
-            self.store.hash,
-            self.store.replacements.iter().copied(),
-            gix::odb::store::init::Options::default(),
-        )
-        .map(|handle| {
-            let mut odb: gix::odb::Cache<gix::odb::Handle> = gix::odb::Cache::from(handle);
+        let odb = self.store.as_ref().map(|store| {
+            let mut odb = store.to_cache_arc();
             let cache = self.cache.clone();
             odb.set_pack_cache(move || Box::new(cache.clone()));
             odb
@@ -278,12 +275,12 @@ impl Fetch for Blobs {
         let mut buf = Vec::new();
         Box::new(move |key| {
             use gix::objs::Find;
-            let (path, id) = &self.files[key];
-            let read = match &opened {
+            let id = self.files[key].1;
+            let read = match &odb {
                 Err(e) => Err(format!(
                     "cannot be read: cannot open the object database: {e}"
                 )),
-                Ok(odb) => match odb.try_find(id, &mut buf) {
+                Ok(odb) => match odb.try_find(&id, &mut buf) {
                     Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => Ok(data.data.to_vec()),
                     Ok(Some(data)) => Err(format!(
                         "cannot be read: object {id} is a {}, not a blob",
@@ -296,10 +293,14 @@ impl Fetch for Blobs {
                 },
             };
             if let Err(detail) = &read {
-                self.failed
+                let mut failed = self
+                    .failed
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert_with(|| (path.clone(), detail.clone()));
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // The first by position, whichever thread met it first.
+                if failed.as_ref().is_none_or(|(first, _)| key < *first) {
+                    *failed = Some((key, detail.clone()));
+                }
             }
             read
         })
@@ -413,12 +414,27 @@ impl Repo {
         Ok((self.blobs_in(&index, prefix), tracked_in(&index)))
     }
 
-    fn store_at(&self) -> StoreAt {
-        let store = self.repo.objects.store_ref();
-        StoreAt {
-            objects: store.path().to_path_buf(),
-            hash: store.object_hash(),
-            replacements: store.replacements().collect(),
+    /// A listing of blobs to read through [`Fetch`], on a store of their
+    /// own opened as this repository's is.
+    fn blobs(&self, files: Vec<(String, gix::ObjectId)>, place: String) -> Blobs {
+        let current = self.repo.objects.store_ref();
+        let store = gix::odb::Store::at_opts(
+            current.path().to_path_buf(),
+            current.object_hash(),
+            &mut current.replacements(),
+            gix::odb::store::init::Options {
+                use_multi_pack_index: current.use_multi_pack_index(),
+                ..Default::default()
+            },
+        )
+        .map(std::sync::Arc::new)
+        .map_err(|e| e.to_string());
+        Blobs {
+            files,
+            place,
+            store,
+            cache: SharedCache::default(),
+            failed: Default::default(),
         }
     }
 
@@ -438,12 +454,7 @@ impl Repo {
                 files.push((path, e.id));
             }
         }
-        Blobs {
-            files,
-            store: self.store_at(),
-            cache: SharedCache::default(),
-            failed: Default::default(),
-        }
+        self.blobs(files, "in the index".to_string())
     }
 
     fn commit_of(&self, rev: &str) -> Result<gix::Commit<'_>, GitError> {
@@ -476,12 +487,7 @@ impl Repo {
     pub fn blobs_at(&self, rev: &str, prefix: &str) -> Result<Blobs, GitError> {
         let root = self.tree_of(rev)?;
         let context = || format!("cannot read the files of {rev} under {prefix}");
-        let empty = || Blobs {
-            files: Vec::new(),
-            store: self.store_at(),
-            cache: SharedCache::default(),
-            failed: Default::default(),
-        };
+        let empty = || self.blobs(Vec::new(), format!("at {rev}"));
         // Descend to the deepest folder the prefix names, then filter.
         let (dir, subtree) = match prefix.rfind('/') {
             None => (String::new(), root),
@@ -518,7 +524,7 @@ impl Repo {
             }
         }
         files.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Blobs { files, ..empty() })
+        Ok(self.blobs(files, format!("at {rev}")))
     }
 
     /// One file at a revision; `None` if the path is absent or not a file.

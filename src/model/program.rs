@@ -370,8 +370,8 @@ fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> V
             .collect();
     }
     // Batches of neighbours: blobs next to each other in path order are
-    // often deltas of each other, and a thread's delta-base cache serves
-    // only the chains it has walked itself.
+    // often deltas of each other, and one thread reading them in turn finds
+    // each chain it needs just decoded.
     let n = inputs.len();
     let batch = (n / (threads * 8)).max(16);
     let slots: Vec<Mutex<Option<Pending>>> =

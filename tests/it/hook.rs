@@ -167,15 +167,8 @@ fn a_staged_blob_missing_from_the_repository_is_exit_2_naming_the_file() {
     let text = std::fs::read_to_string(&path).expect("card");
     std::fs::write(&path, format!("{text}\n")).expect("write");
     git(tmp.path(), &["add", CARD]);
-    let oid = git(tmp.path(), &["rev-parse", &format!(":{CARD}")]);
-    let oid = oid.trim();
-    std::fs::remove_file(
-        tmp.path()
-            .join(".git/objects")
-            .join(&oid[..2])
-            .join(&oid[2..]),
-    )
-    .expect("remove the loose object");
+    let oid = remove_staged_object(tmp.path(), CARD);
+    let oid = oid.as_str();
     for args in [&["lint", "--staged"][..], &["align-docs", "--staged"][..]] {
         let out = orch()
             .current_dir(tmp.path())
@@ -188,6 +181,46 @@ fn a_staged_blob_missing_from_the_repository_is_exit_2_naming_the_file() {
         assert!(
             stderr.contains(CARD) && stderr.contains(oid) && stderr.contains("git fsck"),
             "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Delete the loose object of a staged file (a staged edit is one).
+fn remove_staged_object(dir: &Path, path: &str) -> String {
+    let oid = git(dir, &["rev-parse", &format!(":{path}")]);
+    let oid = oid.trim().to_string();
+    std::fs::remove_file(dir.join(".git/objects").join(&oid[..2]).join(&oid[2..]))
+        .expect("remove the loose object");
+    oid
+}
+
+#[test]
+fn with_several_blobs_missing_the_first_by_path_is_named_every_time() {
+    let tmp = repo();
+    // Enough documents to be read and parsed on several threads.
+    for i in 0..96 {
+        let path = tmp.path().join(format!(".orchestrator/notes/n{i:02}.md"));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, format!("# Note {i}\n")).expect("write");
+    }
+    git(tmp.path(), &["add", "-A"]);
+    // In path order n02 is the 16th document, the last of the first batch a
+    // thread takes, and n03 the first of the next: the thread given n03
+    // meets it first.
+    remove_staged_object(tmp.path(), ".orchestrator/notes/n03.md");
+    remove_staged_object(tmp.path(), ".orchestrator/notes/n02.md");
+    for _ in 0..8 {
+        let out = orch()
+            .current_dir(tmp.path())
+            .args(["lint", "--staged"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(".orchestrator/notes/n02.md in the index cannot be read"),
+            "{stderr}"
         );
     }
 }
