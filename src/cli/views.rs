@@ -49,9 +49,9 @@ fn readiness(index: &Index, task: &Task) -> (bool, Vec<String>) {
     (index.is_ready(task), waiting)
 }
 
-fn task_json(program: &Program, index: &Index, task: &Task) -> Value {
+fn task_json(program: &Program, index: &Index, task: &Task, runs: &Runs) -> Value {
     let (ready, waiting) = readiness(index, task);
-    json!({
+    let mut v = json!({
         "id": task.id,
         "status": task.status.as_str(),
         "ready": ready,
@@ -62,8 +62,14 @@ fn task_json(program: &Program, index: &Index, task: &Task) -> Value {
         "objective": text(&task.objective),
         "ticket": task.ticket.map(|d| program.file(program.docs[d].file).path.clone()),
         "card": task.card.map(|d| program.file(program.docs[d].file).path.clone()),
-    })
+    });
+    if let Some(last) = runs.get(&task.id) {
+        v["last_run"] = json!(last);
+    }
+    v
 }
+
+type Runs = std::collections::HashMap<String, crate::dispatch::LastRun>;
 
 fn check_format(g: &Global) -> Result<()> {
     match g.format {
@@ -78,11 +84,12 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     check_format(g)?;
     let program = load(g)?;
     let index = Index::build(&program);
+    let runs = crate::dispatch::last_runs(&program.dir);
     if g.format == Format::Json {
         let tasks: Vec<Value> = index
             .tasks
             .iter()
-            .map(|t| task_json(&program, &index, t))
+            .map(|t| task_json(&program, &index, t, &runs))
             .collect();
         print_json(out, &json!({ "tasks": tasks }))?;
         return Ok(Outcome::Clean);
@@ -116,6 +123,10 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         let note = match t.status {
             TaskStatus::Todo if !waiting.is_empty() => format!("waiting on {}", waiting.join(", ")),
             TaskStatus::InProgress if t.card.is_none() => "in progress without a card".to_string(),
+            TaskStatus::InProgress => runs
+                .get(&t.id)
+                .and_then(|r| r.advice(&t.id))
+                .unwrap_or_default(),
             TaskStatus::Partial => "needs a split (`orch split`) or a retry".to_string(),
             TaskStatus::Failed => "needs root-cause analysis".to_string(),
             TaskStatus::Split => {
@@ -162,7 +173,7 @@ pub fn next(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     if g.format == Format::Json {
         let tasks: Vec<Value> = ready
             .iter()
-            .map(|t| task_json(&program, &index, t))
+            .map(|t| task_json(&program, &index, t, &Runs::new()))
             .collect();
         print_json(out, &json!({ "ready": tasks }))?;
         return Ok(Outcome::Clean);
@@ -222,7 +233,8 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             })
         })
         .collect();
-    let mut value = task_json(&program, &index, task);
+    let runs = crate::dispatch::last_runs(&program.dir);
+    let mut value = task_json(&program, &index, task, &runs);
     value["dependencies"] = json!(task.deps.iter().map(|d| d.value.trim()).collect::<Vec<_>>());
     value["done_criteria"] = json!(text(&task.done_criteria));
     value["dependents"] = json!(
@@ -279,6 +291,11 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     )?;
     if let Some(g) = &task.group {
         writeln!(out, "  group:        {}", g.value)?;
+    }
+    if task.status == TaskStatus::InProgress
+        && let Some(advice) = runs.get(&task.id).and_then(|r| r.advice(&task.id))
+    {
+        writeln!(out, "  last run:     {advice}")?;
     }
     if let Some(s) = &scope {
         let list = |v: &[crate::source::Spanned<String>]| {

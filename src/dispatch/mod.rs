@@ -238,6 +238,93 @@ pub fn save_facts(dir: &Path, run: &RunFile) -> Result<()> {
     write_atomic(&json, text.as_bytes(), true)
 }
 
+/// Where a task's latest dispatch run left it, for `orch status`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// The run never wrote its end: orch was killed, or is still running.
+    Unended,
+    /// Ctrl-C stopped the run before the task's agent ended.
+    Interrupted,
+    /// The agent ended; no result is recorded yet.
+    Unrecorded,
+    /// A result was recorded from this run.
+    Recorded,
+}
+
+/// A task's latest dispatch run: its id and where it left the task.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LastRun {
+    pub run: String,
+    pub state: RunState,
+}
+
+impl LastRun {
+    /// What to do next about `task`, still in progress; `None` when the run
+    /// has nothing to add. An agent that did not end has no result to
+    /// record (DESIGN 8): a person records one, or sets the task aside.
+    pub fn advice(&self, task: &str) -> Option<String> {
+        let run = &self.run;
+        let by_hand = format!(
+            "record a result by hand (`orch record {task}`) or set it aside (`orch block {task}`)"
+        );
+        match self.state {
+            RunState::Unended => Some(format!(
+                "dispatch run {run} never ended (orch was stopped, or still runs): once its agent is gone, {by_hand}"
+            )),
+            RunState::Interrupted => Some(format!("interrupted in dispatch run {run}: {by_hand}")),
+            RunState::Unrecorded => Some(format!(
+                "agent ended in dispatch run {run}: `orch harvest {run} --record` records it"
+            )),
+            RunState::Recorded => None,
+        }
+    }
+}
+
+/// Each task's latest dispatch run (by start time, then run id), from the
+/// run files under `dir/runs/`. A run file that cannot be read is skipped:
+/// this only adds notes to `orch status`, which must not fail on it.
+pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
+    let mut runs: Vec<RunFile> = std::fs::read_dir(dir.join("runs"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter_map(|p| std::fs::read_to_string(p).ok())
+                .filter_map(|text| serde_json::from_str(&text).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    runs.sort_by(|a, b| (&a.started, &a.run).cmp(&(&b.started, &b.run)));
+    let mut last = std::collections::HashMap::new();
+    for run in &runs {
+        for facts in &run.tasks {
+            let state = if facts.recorded.is_some() {
+                RunState::Recorded
+            } else if facts.state == harvest::State::Finished
+                && facts.killed != Some(process::Kill::Interrupted)
+            {
+                RunState::Unrecorded
+            } else if run.interrupted {
+                RunState::Interrupted
+            } else if run.ended.is_none() {
+                RunState::Unended
+            } else {
+                // Ended, not interrupted, the task not finished: it never
+                // started (a spawn error is a finished task).
+                RunState::Interrupted
+            };
+            last.insert(
+                facts.task.clone(),
+                LastRun {
+                    run: run.run.clone(),
+                    state,
+                },
+            );
+        }
+    }
+    last
+}
+
 /// Read a run's facts: `RUN` is a run id or a path to its `.json` or `.md`;
 /// none means the latest run.
 pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {

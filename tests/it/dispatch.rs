@@ -262,6 +262,16 @@ fn proposals_logs_summary_line_and_one_in_progress_commit() {
     assert!(md.contains("`stray/P1-B-01.txt`"), "{md}");
     // Nothing recorded without --record; tickets untouched by harvest.
     assert!(!f.read(".orchestrator/ledger.md").contains("P1-A-01"));
+    // `orch status` says the results wait to be recorded.
+    let status = stdout(&f.orch(&["status"]));
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("P1-C-01"))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        line.contains("agent ended in dispatch run") && line.contains("--record` records it"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -638,6 +648,61 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
     let md = f.read(report);
     assert!(md.contains("- Interrupted: yes"), "{md}");
     assert!(md.contains("stays `in_progress`"), "{md}");
+
+    // `orch status` explains the tasks left in progress.
+    let run = std::path::Path::new(report)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("run id")
+        .to_string();
+    let status = stdout(&f.orch(&["status"]));
+    for id in ["P1-A-01", "P1-B-01"] {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} in {status}"));
+        assert!(
+            line.contains(&format!("interrupted in dispatch run {run}"))
+                && line.contains(&format!("`orch record {id}`"))
+                && line.contains(&format!("`orch block {id}`")),
+            "{line}"
+        );
+    }
+    let (code, v) = f.json(&["status"]);
+    assert_eq!(code, Some(0));
+    let a = v["tasks"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["id"] == "P1-A-01"))
+        .expect("P1-A-01");
+    assert_eq!(
+        a["last_run"],
+        serde_json::json!({"run": run, "state": "interrupted"})
+    );
+    let show = stdout(&f.orch(&["show", "P1-B-01"]));
+    assert!(
+        show.contains("  last run:     interrupted in dispatch run"),
+        "{show}"
+    );
+
+    // A run file as an orch killed mid-run leaves it: no end written.
+    let facts_path = format!(".orchestrator/runs/{run}.json");
+    let mut facts: serde_json::Value =
+        serde_json::from_str(&f.read(&facts_path)).expect("run facts");
+    facts["interrupted"] = serde_json::json!(false);
+    facts["ended"] = serde_json::Value::Null;
+    for t in facts["tasks"].as_array_mut().expect("tasks") {
+        t["state"] = serde_json::json!("running");
+        t["killed"] = serde_json::Value::Null;
+    }
+    std::fs::write(f.root().join(&facts_path), facts.to_string()).expect("write facts");
+    let status = stdout(&f.orch(&["status"]));
+    assert!(
+        status.contains(&format!("dispatch run {run} never ended")),
+        "{status}"
+    );
+    // A run file that is not one orch wrote is skipped, not fatal.
+    std::fs::write(f.root().join(".orchestrator/runs/zz.json"), "{not json").expect("write");
+    assert_eq!(f.orch(&["status"]).status.code(), Some(0));
 }
 
 #[test]
