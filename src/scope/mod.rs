@@ -78,6 +78,73 @@ struct PatternInner {
     regex: String,
     /// Every matching path starts with this text.
     prefix: String,
+    /// What every matching path's last components look like, when simple.
+    tail: Option<Tail>,
+}
+
+/// The components after a pattern's last `**` (all of them when it has
+/// none), which every match's last components match one for one. Kept only
+/// when each is simple enough to compare (`*` and `?` wildcards, no classes
+/// or alternatives). It prunes pairs literal prefixes cannot:
+/// `**/m1/*.rs` and `**/m2/*.rs` end in different directories.
+#[derive(Debug)]
+struct Tail {
+    components: Vec<String>,
+    /// The pattern has no `**`: a match has exactly these components.
+    exact: bool,
+}
+
+impl Tail {
+    fn of(normalized: &str) -> Option<Tail> {
+        if normalized.contains(['{', '}', '[', ']']) {
+            return None;
+        }
+        let parts: Vec<&str> = normalized.split('/').collect();
+        if parts.iter().any(|c| c.contains("**") && *c != "**") {
+            return None;
+        }
+        let last = parts.iter().rposition(|c| *c == "**");
+        let tail = last.map_or(&parts[..], |i| &parts[i + 1..]);
+        Some(Tail {
+            components: tail.iter().map(|c| c.to_string()).collect(),
+            exact: last.is_none(),
+        })
+    }
+
+    /// Could some path end as both describe? `false` is certain.
+    fn compatible(&self, other: &Tail) -> bool {
+        if self.exact && other.exact && self.components.len() != other.components.len() {
+            return false;
+        }
+        self.components
+            .iter()
+            .rev()
+            .zip(other.components.iter().rev())
+            .all(|(x, y)| components_compatible(x, y))
+    }
+}
+
+/// Could one path component match both `x` and `y`, whose only wildcards are
+/// `*` and `?`? Two literals must be equal; otherwise the literal text before
+/// the first wildcard and after the last must agree.
+fn components_compatible(x: &str, y: &str) -> bool {
+    let wild = |c: char| c == '*' || c == '?';
+    if !x.contains(wild) && !y.contains(wild) {
+        return x == y;
+    }
+    let (hx, hy) = (literal_head(x), literal_head(y));
+    let (tx, ty) = (literal_tail(x), literal_tail(y));
+    prefixes_compatible(hx, hy) && (tx.ends_with(ty) || ty.ends_with(tx))
+}
+
+/// The text before a component's first wildcard (all of it without one).
+fn literal_head(c: &str) -> &str {
+    &c[..c.find(['*', '?']).unwrap_or(c.len())]
+}
+
+/// The text after a component's last wildcard (all of it without one).
+fn literal_tail(c: &str) -> &str {
+    &c[c.rfind(['*', '?']).map_or(0, |i| i + 1)..]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +183,7 @@ impl Pattern {
         };
         let prefix =
             literal.unwrap_or_else(|| normalized[..literal_prefix_len(&normalized)].to_string());
+        let tail = Tail::of(&normalized);
         Ok(Pattern(std::sync::Arc::new(PatternInner {
             raw: raw.to_string(),
             normalized,
@@ -123,6 +191,7 @@ impl Pattern {
             matcher: OnceLock::new(),
             regex,
             prefix,
+            tail,
         })))
     }
 
@@ -180,6 +249,16 @@ impl Pattern {
     /// it; it is empty or ends with `/`.
     pub fn literal_prefix(&self) -> &str {
         &self.0.prefix
+    }
+
+    /// Could some path match both patterns, judged by their literal
+    /// prefixes and their last components? `false` is certain.
+    pub fn may_intersect(&self, other: &Pattern) -> bool {
+        prefixes_compatible(self.literal_prefix(), other.literal_prefix())
+            && match (&self.0.tail, &other.0.tail) {
+                (Some(a), Some(b)) => a.compatible(b),
+                _ => true,
+            }
     }
 }
 
@@ -328,14 +407,13 @@ pub fn is_empty(s: &Scope, budget: &Budget) -> Option<bool> {
     overlap::is_empty_scope(s, budget)
 }
 
-/// Could the two scopes overlap at all, judged by literal prefixes only? A
+/// Could the two scopes overlap at all, judged by their allowed patterns'
+/// literal prefixes and last components ([`Pattern::may_intersect`])? A
 /// `false` is certain (no overlap); a `true` needs [`overlap`] to decide.
 pub fn may_overlap(a: &Scope, b: &Scope) -> bool {
-    a.allowed.iter().any(|pa| {
-        b.allowed
-            .iter()
-            .any(|pb| prefixes_compatible(pa.literal_prefix(), pb.literal_prefix()))
-    })
+    a.allowed
+        .iter()
+        .any(|pa| b.allowed.iter().any(|pb| pa.may_intersect(pb)))
 }
 
 /// Concrete matching: for each scope, the indices (into `files`) of the files
@@ -782,6 +860,32 @@ mod tests {
         assert!(match_files(&[], &refs).is_empty());
     }
 
+    #[test]
+    fn last_components_prune_what_prefixes_cannot() {
+        let apart = [
+            ("**/m1/*.rs", "**/m2/*.rs"),
+            ("**/*.md", "**/*.rs"),
+            ("src/*.rs", "src/*/*.rs"),
+            ("a/**/x?.rs", "b*/**/y*.rs"),
+        ];
+        for (a, b) in apart {
+            assert!(!pat(a).may_intersect(&pat(b)), "{a} {b}");
+            assert!(!pat(b).may_intersect(&pat(a)), "{b} {a}");
+        }
+        let maybe = [
+            ("**/m1/*.rs", "**/*.rs"),
+            ("**/m1/*.rs", "**/m1/gen_*.rs"),
+            ("src/*.rs", "src/**"),
+            ("**/m[12]/*.rs", "**/m2/*.rs"),
+            ("src/ui", "src/ui/x.rs"),
+            ("**/a*b", "**/ab"),
+        ];
+        for (a, b) in maybe {
+            assert!(pat(a).may_intersect(&pat(b)), "{a} {b}");
+            assert!(pat(b).may_intersect(&pat(a)), "{b} {a}");
+        }
+    }
+
     // ---- property test against brute force --------------------------------
 
     fn component() -> impl Strategy<Value = String> {
@@ -868,6 +972,17 @@ mod tests {
             let budget = Budget::default();
             let result = overlap(&sa, &sb, &budget);
             let common = UNIVERSE.with(|u| u.iter().find(|p| sa.is_match(p) && sb.is_match(p)).cloned());
+            if !may_overlap(&sa, &sb) {
+                prop_assert!(common.is_none(), "pruned, yet both hold {common:?}");
+            }
+            for pa in &sa.allowed {
+                for pb in &sb.allowed {
+                    if !pa.may_intersect(pb) {
+                        let both = UNIVERSE.with(|u| u.iter().find(|p| pa.is_match(p) && pb.is_match(p)).cloned());
+                        prop_assert!(both.is_none(), "{pa:?} and {pb:?} both match {both:?}");
+                    }
+                }
+            }
             match &result {
                 Overlap::Witness(w) => {
                     prop_assert!(sa.is_match(w), "{w} not in {a:?}");
