@@ -114,6 +114,8 @@ pub enum Command {
     Record(transition::RecordArgs),
     /// Block a task
     Block(transition::ReasonArgs),
+    /// blocked -> todo: the task can be started or dispatched again
+    Unblock(transition::ReasonArgs),
     /// Cancel a task
     Cancel(transition::ReasonArgs),
     /// Split a partial task into children
@@ -203,6 +205,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Start(args) => transition::start(args, g, out),
         Command::Record(args) => transition::record(args, g, out),
         Command::Block(args) => transition::block(args, g, out),
+        Command::Unblock(args) => transition::unblock(args, g, out),
         Command::Cancel(args) => transition::cancel(args, g, out),
         Command::Split(args) => transition::split(args, g, out),
         Command::Replan(args) => replan::replan(args, g, out),

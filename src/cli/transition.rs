@@ -111,6 +111,12 @@ pub fn block(args: &ReasonArgs, g: &Global, out: &mut dyn Write) -> Result<Outco
     print(g, &[rep], out)
 }
 
+pub fn unblock(args: &ReasonArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    let s = session(g)?;
+    let rep = transition::with_reason(&s, &args.id, TaskStatus::Todo, &args.reason)?;
+    print(g, &[rep], out)
+}
+
 pub fn cancel(args: &ReasonArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let s = session(g)?;
     let rep = transition::with_reason(&s, &args.id, TaskStatus::Cancelled, &args.reason)?;

@@ -653,7 +653,7 @@ pub fn render(run: &RunFile, verdicts: &[Verdict]) -> String {
                 run.run
             )),
             (None, None) => s.push_str(&format!(
-                "- Recorded: no; `{}` stays `in_progress` (dispatch it again after `orch block {}` / `orch start`, or record by hand)\n",
+                "- Recorded: no; `{}` stays `in_progress` (record a result by hand with `orch record`, or `orch block {}` it and `orch unblock` it to dispatch it again)\n",
                 v.task, v.task
             )),
         }

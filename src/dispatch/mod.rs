@@ -266,7 +266,7 @@ impl LastRun {
     pub fn advice(&self, task: &str) -> Option<String> {
         let run = &self.run;
         let by_hand = format!(
-            "record a result by hand (`orch record {task}`) or set it aside (`orch block {task}`)"
+            "record a result by hand (`orch record {task}`), or set it aside (`orch block {task}`) and `orch unblock {task}` it to dispatch it again"
         );
         match self.state {
             RunState::Unended => Some(format!(

@@ -103,7 +103,12 @@ pub fn check(
     let mut compiled: Vec<Option<CompiledScope>> = Vec::new();
     for t in tasks {
         if !index.is_ready(t) {
-            let why = if t.status != TaskStatus::Todo {
+            let why = if t.status == TaskStatus::Blocked {
+                format!(
+                    "`{}` is `blocked`, not `todo` (`orch unblock {} --reason ...` first)",
+                    t.id, t.id
+                )
+            } else if t.status != TaskStatus::Todo {
                 format!("`{}` is `{}`, not `todo`", t.id, t.status)
             } else {
                 let deps: Vec<String> = index

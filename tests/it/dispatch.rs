@@ -342,6 +342,8 @@ fn refusals_start_nothing_and_write_nothing() {
     running.scope = Some("shared/**");
     let mut shared = t("P1-S-01", "ok-agent.sh");
     shared.scope = Some("shared/x/**");
+    let mut set_aside = t("P1-B-01", "ok-agent.sh");
+    set_aside.status = Some("blocked");
     let f = Fixture::new(
         &[
             t("P1-A-01", "ok-agent.sh"),
@@ -351,6 +353,7 @@ fn refusals_start_nothing_and_write_nothing() {
             running,
             shared,
             ticketless,
+            set_aside,
         ],
         GENERIC,
     );
@@ -362,6 +365,10 @@ fn refusals_start_nothing_and_write_nothing() {
         (&["P1-A-01", "P1-F-01"][..], "can touch `work/P1-A-01/"),
         (&["P1-S-01"][..], "`P1-G-01`, in progress,"),
         (&["P1-G-01"][..], "is `in_progress`"),
+        (
+            &["P1-B-01"][..],
+            "`orch unblock P1-B-01 --reason ...` first",
+        ),
         (&["P9-NOPE-01"][..], "neither a task nor a group"),
     ] {
         let out = f.orch(&[&["dispatch"][..], args].concat());

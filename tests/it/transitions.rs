@@ -447,8 +447,20 @@ fn every_transition_is_one_commit_and_the_program_lints_clean() {
         "blocked",
         &["Orch-Reason: the relay image is missing"],
     );
+    repo.orch_ok(&[
+        "unblock",
+        "P2-CORE-03",
+        "--reason",
+        "the relay image is rebuilt",
+    ]);
+    repo.check_transition(
+        "P2-CORE-03",
+        "blocked",
+        "todo",
+        &["Orch-Reason: the relay image is rebuilt"],
+    );
     repo.orch_ok(&["start", "P2-CORE-03"]);
-    repo.check_transition("P2-CORE-03", "blocked", "in_progress", &[]);
+    repo.check_transition("P2-CORE-03", "todo", "in_progress", &[]);
 
     let out = repo.orch_ok(&[
         "record",
@@ -546,7 +558,7 @@ fn every_transition_is_one_commit_and_the_program_lints_clean() {
         .iter()
         .map(|c| c["subject"].as_str().expect("subject"))
         .collect();
-    assert_eq!(subjects.len(), 9, "{subjects:?}");
+    assert_eq!(subjects.len(), 10, "{subjects:?}");
     assert_eq!(subjects[0], "orch(P2-UI-01): failed -> in_progress");
 }
 
@@ -581,6 +593,10 @@ fn refused_transitions_change_nothing() {
             "`done` is final",
         ),
         (vec!["block", "P9-NOPE-01", "--reason", "x"], "not a task"),
+        (
+            vec!["unblock", "P2-UI-01", "--reason", "x"],
+            "cannot move to `todo`",
+        ),
         (
             vec!["record", "P2-UI-0l", "--result", "pass", "--evidence", "x"],
             "did you mean `P2-UI-01`",
