@@ -16,20 +16,19 @@
 //! folder itself: `orch lint --dir DIR`) and leaves it there for profiling.
 //! `--scaling N,...` also times lint on programs of those sizes.
 
-use std::fmt::Write as _;
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{CardScope, Layout, THINGS, plan_tasks, program_files, write_program};
+
 const ORCH: &str = env!("CARGO_BIN_EXE_orch");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.orchestrator.example");
 const WARMUP: usize = 2;
 const RUNS: usize = 11;
-const PHASES: usize = 10;
-const STREAMS: [&str; 5] = ["UI", "CORE", "INFRA", "TEST", "DOCS"];
-/// The default owner skills (`config.yaml` unset).
-const SKILLS: &[&str] = orch::config::DEFAULT_SKILLS;
 /// A marker file that lets `--keep DIR` replace a program it wrote before,
 /// and nothing else.
 const MARKER: &str = ".orch-bench-generated";
@@ -106,435 +105,36 @@ fn parse_args() -> Result<Args, String> {
 
 // ---------------------------------------------------------------- generator
 
-/// splitmix64: deterministic, good enough to vary text and dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Done,
-    Partial,
-    Failed,
-    InProgress,
-    Todo,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Done => "done",
-            Status::Partial => "partial",
-            Status::Failed => "failed",
-            Status::InProgress => "in_progress",
-            Status::Todo => "todo",
-        }
-    }
-}
-
-struct Task {
-    id: String,
-    stream: &'static str,
-    skill: &'static str,
-    deps: Vec<usize>,
-    status: Status,
-    objective: String,
-    criteria: String,
-    thing: &'static str,
-    /// A done task whose first attempt failed: a fail row before its pass row.
-    reworked: bool,
-}
-
-const THINGS: [&str; 12] = [
-    "change queue",
-    "sync cursor",
-    "conflict resolver",
-    "search index",
-    "export pipeline",
-    "session cache",
-    "audit trail",
-    "retry scheduler",
-    "permission model",
-    "attachment store",
-    "notification feed",
-    "settings migration",
-];
-
-fn objective(rng: &mut Rng, stream: &str, thing: &str, m: usize) -> String {
-    match stream {
-        "UI" => format!(
-            "Build the {thing} panel for module {m} so users can {} without leaving the editor",
-            rng.pick(&[
-                "review pending changes",
-                "resolve conflicts",
-                "see progress at a glance",
-                "undo the last action"
-            ])
-        ),
-        "CORE" => format!(
-            "Implement the {thing} for module {m} with bounded memory and {}",
-            rng.pick(&[
-                "clear error reporting",
-                "crash-safe writes",
-                "stable ordering per note",
-                "idempotent retries"
-            ])
-        ),
-        "INFRA" => format!(
-            "Run the module {m} {thing} suites in CI and deploy the service to {}",
-            rng.pick(&["staging", "the canary pool", "the preview environment"])
-        ),
-        "TEST" => format!(
-            "Cover the module {m} {thing} with property tests and {}",
-            rng.pick(&[
-                "end-to-end reconnect scenarios",
-                "a fault-injection harness",
-                "a 24-hour soak run"
-            ])
-        ),
-        _ => format!(
-            "Document the module {m} {thing} in the user guide and {}",
-            rng.pick(&[
-                "the operations runbook",
-                "the release notes",
-                "an architecture decision record"
-            ])
-        ),
-    }
-}
-
-fn criteria(rng: &mut Rng, thing: &str, m: usize) -> String {
-    format!(
-        "The {thing} in `mod{m}/src/lib.rs` handles all {} documented cases, `cargo test -p mod{m}` passes and the reviewer signed off",
-        6 + rng.below(20)
-    )
-}
-
-/// Mostly the skill a stream calls for, sometimes any of the seven.
-fn skill_for(rng: &mut Rng, stream: &str) -> &'static str {
-    if rng.below(10) < 3 {
-        return SKILLS[rng.below(SKILLS.len())];
-    }
-    match stream {
-        "UI" | "CORE" => "development-implementer",
-        "INFRA" => "release-devops",
-        "TEST" => "qa-test-engineer",
-        _ => "technical-writer",
-    }
-}
-
-/// The tasks of a program of `n` tasks, statuses consistent with a ledger.
-fn plan_tasks(n: usize) -> Vec<Task> {
-    let mut rng = Rng(0x5EED_0000 ^ n as u64);
-    let per_phase = n.div_ceil(PHASES);
-    let mut tasks: Vec<Task> = Vec::with_capacity(n);
-    for i in 0..n {
-        let phase = i / per_phase + 1;
-        let j = i % per_phase;
-        let stream = STREAMS[j % STREAMS.len()];
-        let id = format!("P{phase}-{stream}-{:02}", j / STREAMS.len() + 1);
-        let m = i + 1;
-        let thing = THINGS[rng.below(THINGS.len())];
-        let ndeps = if i == 0 { 0 } else { rng.below(3).min(i) };
-        let mut deps = Vec::new();
-        while deps.len() < ndeps {
-            // Mostly recent work, like a real backlog.
-            let back = 1 + rng.below(i.min(60));
-            let d = i - back;
-            if !deps.contains(&d) {
-                deps.push(d);
-            }
-        }
-        deps.sort_unstable();
-        tasks.push(Task {
-            id,
-            stream,
-            skill: skill_for(&mut rng, stream),
-            deps,
-            status: Status::Todo,
-            objective: objective(&mut rng, stream, thing, m),
-            criteria: criteria(&mut rng, thing, m),
-            thing,
-            reworked: false,
-        });
-    }
-    // Statuses: the first 40% done (deps are earlier, so done too), then a
-    // few partial and failed, a handful in progress on done deps, the rest
-    // todo.
-    let done = n * 2 / 5;
-    let few = (n / 250).clamp(1, 20);
-    for (i, t) in tasks.iter_mut().enumerate() {
-        t.status = if i < done {
-            t.reworked = i % 37 == 11;
-            Status::Done
-        } else if i < done + few {
-            Status::Partial
-        } else if i < done + 2 * few {
-            Status::Failed
-        } else {
-            Status::Todo
-        };
-    }
-    let mut started = 0;
-    let mut i = done + 2 * few;
-    while started < 5 && i < n {
-        if tasks[i]
-            .deps
-            .iter()
-            .all(|&d| tasks[d].status == Status::Done)
-        {
-            tasks[i].status = Status::InProgress;
-            started += 1;
-            i += 7;
-        } else {
-            i += 1;
-        }
-    }
-    tasks
-}
-
-fn phase_name(p: usize) -> &'static str {
-    [
-        "Requirements and foundations",
-        "Storage and schema",
-        "Core engine",
-        "Transport and retries",
-        "User interface",
-        "Conflict handling",
-        "Observability",
-        "Performance",
-        "Hardening",
-        "Release",
-    ][(p - 1) % PHASES]
-}
-
-const CONFIG: &str = "\
-# Generated by benches/lint.rs: the defaults, spelled out.
-skills:
-  - development-implementer
-  - qa-test-engineer
-  - technical-writer
-  - debug-troubleshooter
-  - requirements-analyst
-  - solution-architect
-  - release-devops
-
-agent:
-  timeout: 30m
-  idle_timeout: 5m
-  jobs: 3
-  evidence:
-    - '^test result: '
-
-align:
-  product_docs: [\"README.md\", \"docs/**\"]
-  deployment_paths: [\"deploy/**\"]
-  release_notes: CHANGELOG.md
-
-rules: {}
-";
-
-fn render_plan(tasks: &[Task]) -> String {
-    let mut s = String::with_capacity(tasks.len() * 300 + 8000);
-    let n = tasks.len();
-    let _ = write!(
-        s,
-        "---\nkind: plan\nid: bench-program\ntitle: Synthetic program with {n} tasks\nstatus: active\n---\n\n\
-# Program Goal\n\
-- Goal: Every module of the synthetic product works offline, syncs without loss and ships behind a feature flag with a tested rollback.\n\
-- Scope: The modules under `mod1/` to `mod{n}/`, the CI workflows in `.github/workflows/`, the deployment in `deploy/` and the guides in `docs/`.\n\
-- Non-goals: Real-time collaboration, native mobile apps and attachments larger than 10 MB.\n\n\
-# Phase Tree\n"
-    );
-    for p in 1..=PHASES {
-        let name = phase_name(p);
-        let _ = write!(
-            s,
-            "## Phase P{p}: {name}\n\
-- Outcome: {name} is complete for every module planned in phase {p}, with tests, CI and documentation in place.\n\
-- Workstreams:\n\
-\x20\x20- UI: Panels and dialogs for phase {p} under `web/src/ui/p{p}/`.\n\
-\x20\x20- Core: Engine work for phase {p} in the modules' `src/` folders.\n\
-\x20\x20- Infrastructure: CI suites and staging deployment for phase {p} from `deploy/p{p}/`.\n\
-\x20\x20- Test: Property, end-to-end and soak tests for phase {p}.\n\
-\x20\x20- Docs: Guides, runbooks and release notes for phase {p} under `docs/p{p}/`.\n\n"
-        );
-    }
-    s.push_str("## Branch Backlog\n| Branch ID | Objective | Owner Skill | Dependencies | Done Criteria |\n|---|---|---|---|---|\n");
-    for t in tasks {
-        let deps = if t.deps.is_empty() {
-            "-".to_string()
-        } else {
-            t.deps
-                .iter()
-                .map(|&d| tasks[d].id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {deps} | {} |",
-            t.id, t.objective, t.skill, t.criteria
-        );
-    }
-    s
-}
-
-fn render_ticket(rng: &mut Rng, t: &Task, m: usize) -> String {
-    let risk = rng.pick(&[
-        "shares the SQLite connection with the editor, so long transactions could stall typing",
-        "depends on an upstream API still in review that may rename fields before the release",
-        "was only measured on the small fixture; accounts with more than 1 GB are unmeasured",
-        "has flaky network tests that could hide a real ordering bug; rerun failures before recording",
-    ]);
-    format!(
-        "---\nkind: ticket\nid: {id}\nstatus: {status}\n---\n\n\
-## Dispatch Ticket: {id}\n\
-- Objective: {obj}\n\
-- Owner Skill: {skill}\n\
-- Inputs: `docs/requirements/mod{m}.md` (acceptance criteria), `docs/adr/{adr:04}-mod{m}-{stream}.md`, `mod{m}/src/lib.rs`\n\
-- Commands/Checks: `cargo test -p mod{m}`, `cargo clippy -p mod{m} -- -D warnings`, `cargo fmt --check`\n\
-- Expected Artifacts: `mod{m}/src/lib.rs`, `mod{m}/src/{file}.rs`, `mod{m}/tests/{file}.rs`\n\
-- Risks: The {thing} {risk}\n\
-- Exit Criteria: {crit}\n",
-        id = t.id,
-        status = t.status.as_str(),
-        obj = t.objective,
-        skill = t.skill,
-        adr = 1 + m % 97,
-        stream = t.stream.to_ascii_lowercase(),
-        file = t.thing.replace(' ', "_"),
-        thing = t.thing,
-        crit = t.criteria,
-    )
-}
-
-fn render_card(t: &Task, i: usize, m: usize, group_size: usize) -> String {
-    format!(
-        "---\nkind: card\nid: {id}\ngroup: G{group}\n---\n\n\
-## Codex Execution Card: {id}\n\
-- Skill: {skill}\n\
-- Goal: {obj}\n\
-- Allowed Scope:\n\
-\x20\x20- Files/paths: `mod{m}/**`\n\
-\x20\x20- Prohibited areas: `mod{m}/gen/**`\n\
-- Commands to run: `cargo build -p mod{m}`, `cargo clippy -p mod{m} -- -D warnings`\n\
-- Tests/checks to run: `cargo test -p mod{m}`, `cargo test -p mod{m} --test {file}`\n\
-- Evidence to capture: The `test result:` lines, the diff stat of `mod{m}/` and the final message\n\
-- Completion criteria: {crit}\n\n\
-Governing doc: follow `docs/adr/{adr:04}-mod{m}-{stream}.md`; cite the section you relied on in the final message. \
-Generated code under `mod{m}/gen/` is rebuilt by the build script and must not be edited by hand.\n",
-        id = t.id,
-        group = i / group_size + 1,
-        skill = t.skill,
-        obj = t.objective,
-        file = t.thing.replace(' ', "_"),
-        crit = t.criteria,
-        adr = 1 + m % 97,
-        stream = t.stream.to_ascii_lowercase(),
-    )
-}
-
-fn render_ledger(rng: &mut Rng, tasks: &[Task]) -> String {
-    let mut s = String::with_capacity(tasks.len() * 200 + 2000);
-    s.push_str("---\nkind: ledger\nplan: bench-program\n---\n\n# Evidence Ledger\n| Task ID | Owner Skill | Evidence | Result | Next Action |\n|---|---|---|---|---|\n");
-    let mut unverified = Vec::new();
-    for (i, t) in tasks.iter().enumerate() {
-        let m = i + 1;
-        let passed = 8 + rng.below(60);
-        let pr = 400 + i;
-        match t.status {
-            Status::Done => {
-                if t.reworked {
-                    let _ = writeln!(
-                        s,
-                        "| {} | {} | `cargo test -p mod{m}` 2 of {passed} failed: the {} loses the last write on restart; log `.orchestrator/logs/{}.log` | fail | redispatch after fixing the flush order |",
-                        t.id, t.skill, t.thing, t.id
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | `cargo test -p mod{m}` {passed} passed; diff `mod{m}/src/lib.rs`; reviewed in PR {pr} | pass | unlock the dependents of {} |",
-                    t.id, t.skill, t.id
-                );
-            }
-            Status::Partial => {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | `cargo test -p mod{m}` {passed} passed; the large-account case of the {} is not implemented | partial | split out the large-account case |",
-                    t.id, t.skill, t.thing
-                );
-                unverified.push(format!(
-                    "| The {} of module {m} on accounts larger than 1 GB ({}) | medium: only the small fixture was measured; large accounts may time out | {} |",
-                    t.thing, t.id, t.skill
-                ));
-            }
-            Status::Failed => {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | `cargo test -p mod{m}` 3 of {passed} failed: requests time out after 30 s; log `.orchestrator/logs/{}.log` | fail | root cause with debug-troubleshooter |",
-                    t.id, t.skill, t.id
-                );
-            }
-            Status::InProgress | Status::Todo => {}
-        }
-    }
-    s.push_str("\n## Unverified Items\n| Item | Risk | Owner |\n|---|---|---|\n");
-    s.push_str("| Lint and dispatch times on programs larger than this one | low: tooling only; no user data at risk | release-devops |\n");
-    for row in unverified {
-        s.push_str(&row);
-        s.push('\n');
-    }
-    s
-}
+/// Modules `mod1/` .. `mod<n>/`, crates `mod1` .. `mod<n>`.
+const LAYOUT: Layout = Layout {
+    dir_prefix: "mod",
+    crate_prefix: "mod",
+    bench: "lint",
+    timed: "Lint and dispatch times",
+};
 
 /// The files of a program of `n` tasks, cards in groups of `group_size`:
-/// (path relative to the orchestrator folder, content), config first.
+/// (path relative to the orchestrator folder, content), config first. Each
+/// card's scope is its own module; each ticket expects the module's
+/// `lib.rs` and a source and a test file named after the task's thing.
 fn program(n: usize, group_size: usize) -> Vec<(String, String)> {
-    let tasks = plan_tasks(n);
-    let mut rng = Rng(0xC0FF_EE00 ^ n as u64);
-    let mut files = vec![
-        ("config.yaml".to_string(), CONFIG.to_string()),
-        ("plan.md".to_string(), render_plan(&tasks)),
-        ("ledger.md".to_string(), render_ledger(&mut rng, &tasks)),
-    ];
-    for (i, t) in tasks.iter().enumerate() {
-        let m = i + 1;
-        files.push((
-            format!("tickets/{}.md", t.id),
-            render_ticket(&mut rng, t, m),
-        ));
-        files.push((
-            format!("cards/{}.md", t.id),
-            render_card(t, i, m, group_size),
-        ));
-    }
-    files
-}
-
-fn write_program(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
-    fs::create_dir_all(dir.join("tickets"))?;
-    fs::create_dir_all(dir.join("cards"))?;
-    for (path, text) in files {
-        fs::write(dir.join(path), text)?;
-    }
-    Ok(())
+    common::program(
+        &LAYOUT,
+        n,
+        &|i, m| CardScope {
+            group: format!("G{}", i / group_size + 1),
+            allowed: vec![format!("mod{m}/**")],
+            prohibited: vec![format!("mod{m}/gen/**")],
+        },
+        &|t, m| {
+            let file = t.thing.replace(' ', "_");
+            vec![
+                format!("mod{m}/src/lib.rs"),
+                format!("mod{m}/src/{file}.rs"),
+                format!("mod{m}/tests/{file}.rs"),
+            ]
+        },
+    )
 }
 
 /// Write a program of `n` tasks into `dir` (the orchestrator folder).
@@ -625,7 +225,7 @@ fn inline(stream: &mut Vec<u8>, path: &str, data: &[u8]) {
 fn build_repo(dir: &Path, spec: &RepoSpec<'_>) -> Result<BuiltRepo, String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     git(dir, &["init", "-q", "-b", "main"])?;
-    let tasks = plan_tasks(spec.tasks);
+    let tasks = plan_tasks(&LAYOUT, spec.tasks);
     let modules = spec.tasks.max(2000);
     let per = (spec.files / modules).max(8);
     let mut paths: Vec<String> = Vec::with_capacity(spec.files);
@@ -749,30 +349,6 @@ fn stage_one_edit(repo: &Path, program: &[(String, String)]) -> Result<String, S
 }
 
 // ---------------------------------------------------------------- measuring
-
-/// The `.md` files and `config.yaml` under `dir`, relative, sorted.
-fn program_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = fs::read_dir(base.join(rel)) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let path = rel.join(e.file_name());
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                walk(base, &path, out);
-            } else if path.extension().is_some_and(|x| x == "md")
-                || path.as_os_str() == "config.yaml"
-            {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, Path::new(""), &mut out);
-    out.sort();
-    out
-}
 
 fn total_bytes(dir: &Path, files: &[PathBuf]) -> u64 {
     files
