@@ -374,9 +374,9 @@ pub fn judge(
             fail.push(format!("could not start: {e}"));
         }
         match f.killed {
-            Some(Kill::Interrupted) => {
-                reasons.push("interrupted: stopped by Ctrl-C; the task stays in progress".into())
-            }
+            Some(Kill::Interrupted) => reasons.push(
+                "interrupted: stopped by Ctrl-C or SIGTERM; the task stays in progress".into(),
+            ),
             Some(k) => fail.push(format!(
                 "{} after {}; its process group was killed",
                 k.describe(),
@@ -553,7 +553,7 @@ pub fn render(run: &RunFile, verdicts: &[Verdict]) -> String {
     s.push('\n');
     s.push_str(&format!("- Exit codes: `{}`\n", summary_line(run)));
     if run.interrupted {
-        s.push_str("- Interrupted: yes (Ctrl-C); the agents were stopped and their tasks stay `in_progress`\n");
+        s.push_str("- Interrupted: yes (Ctrl-C or SIGTERM); the agents were stopped and their tasks stay `in_progress`\n");
     }
     s.push_str("\n| Task | Exit | Time | Proposal | Changed | Outside scope | Recorded |\n|---|---|---|---|---|---|---|\n");
     for v in verdicts {

@@ -204,15 +204,18 @@ pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String
     Ok(())
 }
 
-/// The flag Ctrl-C sets (the handler is installed on first use).
+/// The flag Ctrl-C sets, and SIGTERM and SIGHUP (a CI job cancelled, a
+/// terminal closed): the handler is installed on first use.
 pub fn interrupt_flag() -> &'static AtomicBool {
     static STOP: AtomicBool = AtomicBool::new(false);
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        // Without a handler (one was installed elsewhere) Ctrl-C ends orch
+        // Without a handler (one was installed elsewhere) a signal ends orch
         // and the agents, in their own process groups, run on: say so.
         if ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst)).is_err() {
-            eprintln!("warning: cannot catch Ctrl-C; interrupting orch will not stop the agents");
+            eprintln!(
+                "warning: cannot catch Ctrl-C or SIGTERM; interrupting orch will not stop the agents"
+            );
         }
     });
     &STOP
@@ -244,7 +247,7 @@ pub fn save_facts(dir: &Path, run: &RunFile) -> Result<()> {
 pub enum RunState {
     /// The run never wrote its end: orch was killed, or is still running.
     Unended,
-    /// Ctrl-C stopped the run before the task's agent ended.
+    /// Ctrl-C or SIGTERM stopped the run before the task's agent ended.
     Interrupted,
     /// The agent ended; no result is recorded yet.
     Unrecorded,

@@ -61,7 +61,7 @@ pub enum Kill {
     Timeout,
     /// It printed nothing for the idle timeout.
     Idle,
-    /// `orch` was interrupted (Ctrl-C).
+    /// `orch` was interrupted (Ctrl-C, SIGTERM or SIGHUP).
     Interrupted,
 }
 

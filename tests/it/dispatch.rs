@@ -603,6 +603,44 @@ fn jobs_bounds_concurrency() {
 }
 
 #[test]
+fn sigterm_stops_every_agent_as_ctrl_c_does() {
+    let f = Fixture::new(&[t("P1-A-01", "hang-agent.sh")], GENERIC);
+    let child = Command::new(env!("CARGO_BIN_EXE_orch"))
+        .current_dir(f.root())
+        .env("HOME", f.root())
+        .args(["dispatch", "P1-A-01"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn orch");
+    let log = ".orchestrator/logs/P1-A-01.log";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f.read(log).contains("child=") {
+        assert!(Instant::now() < deadline, "the agent did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("interrupted"), "{}", stdout(&out));
+    let pid: u32 = f
+        .read(log)
+        .lines()
+        .find_map(|l| l.strip_prefix("child="))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("pid");
+    assert!(gone(pid), "{pid} survived");
+    assert!(
+        f.read(".orchestrator/tickets/P1-A-01.md")
+            .contains("status: in_progress")
+    );
+}
+
+#[test]
 fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
     let f = Fixture::new(
         &[t("P1-A-01", "hang-agent.sh"), t("P1-B-01", "hang-agent.sh")],
