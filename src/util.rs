@@ -69,6 +69,55 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `work(state, i)` for every `i` in `0..n`, on up to `threads` threads (the
+/// calling one among them), the results in order of `i`. Workers take `batch`
+/// consecutive jobs at a time, in turn, so uneven jobs still keep every
+/// thread busy; each worker first makes its own `state` with `init` (a
+/// reader that cannot cross threads, say). A panic in a job is re-raised.
+pub fn par_map<S, T: Send>(
+    n: usize,
+    threads: usize,
+    batch: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
+) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if threads < 2 {
+        let mut state = init();
+        return (0..n).map(|i| work(&mut state, i)).collect();
+    }
+    let batch = batch.max(1);
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut state = init();
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(batch, Ordering::Relaxed);
+            if start >= n {
+                return done;
+            }
+            for i in start..(start + batch).min(n) {
+                done.push((i, work(&mut state, i)));
+            }
+        }
+    };
+    let mut all: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+        let mut all = worker();
+        for helper in helpers {
+            all.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        all
+    });
+    // Every index was taken exactly once: sorting restores the order.
+    all.sort_unstable_by_key(|&(i, _)| i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +144,26 @@ mod tests {
         for bad in ["", "-x", "a/b", "a..b", "..", "a b", "P1-UI-٠١", ".x"] {
             assert!(!is_valid_id(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn par_map_keeps_order_and_runs_each_job_once() {
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        for threads in [1, 2, 3] {
+            let got = par_map(
+                100,
+                threads,
+                7,
+                || 0usize,
+                |seen, i| {
+                    *seen += 1;
+                    runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    i * 2
+                },
+            );
+            assert_eq!(got, (0..100).map(|i| i * 2).collect::<Vec<_>>());
+        }
+        assert_eq!(runs.into_inner(), 300);
+        assert!(par_map(0, 2, 4, || (), |(), i| i).is_empty());
     }
 }

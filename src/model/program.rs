@@ -302,9 +302,8 @@ pub fn within_limit(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 type Reader<'f> = Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + 'f>;
 
 impl Pending {
-    /// Read the input; a fetched one with this thread's reader, opened on
-    /// first use.
-    fn read<'f>(self, fetch: Option<&'f dyn Fetch>, reader: &mut Option<Reader<'f>>) -> Input {
+    /// Read the input; a fetched one with this thread's reader.
+    fn read(self, reader: &mut Option<Reader<'_>>) -> Input {
         match self {
             Pending::Read(input) => input,
             Pending::Disk {
@@ -323,18 +322,14 @@ impl Pending {
                 path,
                 abs_path,
                 key,
-            }) => {
-                let bytes = match (reader.as_mut(), fetch) {
-                    (Some(read), _) => read(key),
-                    (None, Some(fetch)) => reader.insert(fetch.reader())(key),
-                    (None, None) => Err("cannot be read: no reader was given".to_string()),
-                };
-                Input {
-                    path,
-                    abs_path,
-                    bytes: bytes.and_then(within_limit),
-                }
-            }
+            }) => Input {
+                path,
+                abs_path,
+                bytes: match reader {
+                    Some(read) => read(key).and_then(within_limit),
+                    None => Err("cannot be read: no reader was given".to_string()),
+                },
+            },
         }
     }
 }
@@ -343,78 +338,46 @@ type Parsed = (SourceFile, Result<Document, String>);
 
 /// Read, decode and parse every input, in order, on all cores: reading and
 /// parsing dominate lint time on large programs, and each document is
-/// independent. Workers take batches in turn, so a run of large documents
-/// does not leave one core idle.
+/// independent.
 fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> Vec<Parsed> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let one = |i: usize, input: Input| -> Parsed {
-        let id = FileId((first + i) as u32);
-        match decode(input.bytes) {
-            Ok(text) => {
-                let doc = Document::parse(id, &text);
-                (SourceFile::new(input.path, input.abs_path, text), Ok(doc))
-            }
-            Err(reason) => (SourceFile::new(input.path, input.abs_path, ""), Err(reason)),
-        }
+    let n = inputs.len();
+    let threads = if n < 64 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || inputs.len() < 64 {
-        let mut reader = None;
-        return inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| one(i, p.read(fetch, &mut reader)))
-            .collect();
-    }
     // Batches of neighbours: blobs next to each other in path order are
     // often deltas of each other, and one thread reading them in turn finds
     // each chain it needs just decoded.
-    let n = inputs.len();
     let batch = (n / (threads * 8)).max(16);
-    let slots: Vec<Mutex<Option<Pending>>> =
-        inputs.into_iter().map(|p| Mutex::new(Some(p))).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut reader = None;
-        let mut done = Vec::new();
-        loop {
-            let start = next.fetch_add(batch, Ordering::Relaxed);
-            if start >= n {
-                return done;
-            }
-            for (i, slot) in slots.iter().enumerate().skip(start).take(batch) {
-                let taken = slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                if let Some(pending) = taken {
-                    done.push((i, one(i, pending.read(fetch, &mut reader))));
+    let slots: Vec<std::sync::Mutex<Option<Pending>>> = inputs
+        .into_iter()
+        .map(|p| std::sync::Mutex::new(Some(p)))
+        .collect();
+    crate::util::par_map(
+        n,
+        threads,
+        batch,
+        || fetch.map(Fetch::reader),
+        |reader, i| {
+            let input = slots[i]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .expect("par_map runs each job once")
+                .read(reader);
+            let id = FileId((first + i) as u32);
+            match decode(input.bytes) {
+                Ok(text) => {
+                    let doc = Document::parse(id, &text);
+                    (SourceFile::new(input.path, input.abs_path, text), Ok(doc))
                 }
+                Err(reason) => (SourceFile::new(input.path, input.abs_path, ""), Err(reason)),
             }
-        }
-    };
-    let mut out: Vec<Option<Parsed>> = (0..n).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut all = vec![work()];
-        for helper in helpers {
-            // A panic in a parser is a bug; surface it as one.
-            all.push(
-                helper
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            );
-        }
-        for (i, parsed) in all.into_iter().flatten() {
-            out[i] = Some(parsed);
-        }
-    });
-    out.into_iter()
-        .map(|p| p.expect("every input is parsed exactly once"))
-        .collect()
+        },
+    )
 }
 
 const NOT_REGULAR: &str =

@@ -261,58 +261,30 @@ pub fn lint_prefetched<'p>(
 /// rules that do not need them. The result does not depend on the
 /// interleaving.
 fn run_rules(cx: &Context<'_>) -> Vec<Vec<Diagnostic>> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(RULES.len());
-    if threads < 2 || cx.program.docs.len() < 64 {
-        return RULES
-            .iter()
-            .map(|rule| {
-                let mut out = Vec::new();
-                rule.check(cx, &mut out);
-                out
-            })
-            .collect();
-    }
-    // Job 0 warms the card scopes; job i + 1 is RULES[i].
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Vec<Diagnostic>>> =
-        RULES.iter().map(|_| Mutex::new(Vec::new())).collect();
-    let work = || {
-        loop {
-            let job = next.fetch_add(1, Ordering::Relaxed);
-            if job > RULES.len() {
-                break;
-            }
-            if job == 0 {
-                cx.cards();
-                continue;
-            }
-            let mut out = Vec::new();
-            RULES[job - 1].check(cx, &mut out);
-            *results[job - 1]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
-        }
+    let threads = if cx.program.docs.len() < 64 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        work();
-        for helper in helpers {
-            if let Err(panic) = helper.join() {
-                std::panic::resume_unwind(panic);
+    // Job 0 warms the card scopes; job i + 1 is RULES[i].
+    let mut found = crate::util::par_map(
+        RULES.len() + 1,
+        threads.min(RULES.len()),
+        1,
+        || (),
+        |(), job| {
+            let mut out = Vec::new();
+            match job {
+                0 => {
+                    cx.cards();
+                }
+                _ => RULES[job - 1].check(cx, &mut out),
             }
-        }
-    });
-    results
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        })
-        .collect()
+            out
+        },
+    );
+    found.remove(0);
+    found
 }
 
 #[cfg(test)]
