@@ -160,9 +160,6 @@ impl DeltaBaseCache {
     }
 }
 
-/// Staged files: (path, content), sorted by path.
-pub type StagedFiles = Vec<(String, Vec<u8>)>;
-
 /// Files of the index or of a tree, listed but not read: each path with its
 /// blob, sorted by path. The blobs are read through [`Fetch`], on the
 /// threads that parse them: reading thousands of small blobs (inflating
@@ -222,11 +219,6 @@ impl gix::odb::pack::cache::DecodeEntry for SharedCache {
 }
 
 impl Blobs {
-    /// Read one listed blob on this thread.
-    pub fn read(&self, key: usize) -> Result<Vec<u8>, String> {
-        self.reader()(key)
-    }
-
     /// `Err` when a blob could not be read through [`Fetch`]: a missing or
     /// damaged object is the repository's fault, not the document's.
     pub fn check(&self) -> Result<(), GitError> {
@@ -250,7 +242,8 @@ impl Blobs {
     }
 
     /// Read every listed blob on this thread: (path, content), sorted by path.
-    pub fn read_all(&self) -> Result<StagedFiles, GitError> {
+    #[cfg(test)]
+    pub fn read_all(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut read = self.reader();
         self.files
             .iter()
@@ -394,13 +387,8 @@ impl Repo {
         Ok(tracked_in(&index))
     }
 
-    /// Staged content: the index's stage-0 blobs whose paths start with
-    /// `prefix` (e.g. `.orchestrator/`), sorted by path.
-    pub fn index_files(&self, prefix: &str) -> Result<StagedFiles, GitError> {
-        self.index_blobs(prefix)?.read_all()
-    }
-
-    /// The index's stage-0 blobs under `prefix`, listed for [`Fetch`].
+    /// The index's stage-0 blobs whose paths start with `prefix` (e.g.
+    /// `.orchestrator/`), sorted by path, listed for [`Fetch`].
     pub fn index_blobs(&self, prefix: &str) -> Result<Blobs, GitError> {
         let index = self.index()?;
         Ok(self.blobs_in(&index, prefix))
@@ -478,12 +466,8 @@ impl Repo {
         Ok(self.commit_of(rev)?.id)
     }
 
-    /// Files of the tree at `rev` whose paths start with `prefix`, sorted by path.
-    pub fn files_at(&self, rev: &str, prefix: &str) -> Result<StagedFiles, GitError> {
-        self.blobs_at(rev, prefix)?.read_all()
-    }
-
-    /// The blobs of the tree at `rev` under `prefix`, listed for [`Fetch`].
+    /// The blobs of the tree at `rev` whose paths start with `prefix`, sorted
+    /// by path, listed for [`Fetch`].
     pub fn blobs_at(&self, rev: &str, prefix: &str) -> Result<Blobs, GitError> {
         let root = self.tree_of(rev)?;
         let context = || format!("cannot read the files of {rev} under {prefix}");

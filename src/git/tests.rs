@@ -693,7 +693,10 @@ fn reads_files_from_index_and_revisions() {
     repo.write(".orchestrator/plan.md", "plan unstaged\n");
     let opened = repo.open();
 
-    let staged = opened.index_files(".orchestrator/").expect("index files");
+    let staged = opened
+        .index_blobs(".orchestrator/")
+        .and_then(|b| b.read_all())
+        .expect("index files");
     assert_eq!(
         staged,
         files(&[
@@ -702,7 +705,10 @@ fn reads_files_from_index_and_revisions() {
             (".orchestrator/tickets/B.md", "b new\n"),
         ])
     );
-    let at_head = opened.files_at("HEAD", ".orchestrator/").expect("files at");
+    let at_head = opened
+        .blobs_at("HEAD", ".orchestrator/")
+        .and_then(|b| b.read_all())
+        .expect("files at");
     assert_eq!(
         at_head,
         files(&[
@@ -712,13 +718,27 @@ fn reads_files_from_index_and_revisions() {
     );
     assert_eq!(
         opened
-            .files_at("v1", ".orchestrator/tickets/")
+            .blobs_at("v1", ".orchestrator/tickets/")
+            .and_then(|b| b.read_all())
             .expect("tag")
             .len(),
         1
     );
-    assert_eq!(opened.files_at("HEAD", "nothing/").expect("empty"), vec![]);
-    assert_eq!(opened.files_at("HEAD", "").expect("all").len(), 4);
+    assert_eq!(
+        opened
+            .blobs_at("HEAD", "nothing/")
+            .and_then(|b| b.read_all())
+            .expect("empty"),
+        vec![]
+    );
+    assert_eq!(
+        opened
+            .blobs_at("HEAD", "")
+            .and_then(|b| b.read_all())
+            .expect("all")
+            .len(),
+        4
+    );
     assert_eq!(
         opened
             .file_at("HEAD", ".orchestrator/plan.md")
@@ -774,7 +794,9 @@ fn orch_commits_reads_trailers_back() {
         first.id.to_string()
     );
     assert_eq!(
-        same.index_files(".orchestrator/").expect("index"),
+        same.index_blobs(".orchestrator/")
+            .and_then(|b| b.read_all())
+            .expect("index"),
         files(&[(".orchestrator/t.md", "1b\n")])
     );
     assert_eq!(same.staged_changes().expect("staged"), vec![]);
