@@ -4,6 +4,7 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use crate::dispatch::LastRun;
 use crate::error::{Error, Outcome, Result};
 use crate::model::program::{Index, Task, scope_of};
 use crate::model::views::PlanView;
@@ -49,7 +50,7 @@ fn readiness(index: &Index, task: &Task) -> (bool, Vec<String>) {
     (index.is_ready(task), waiting)
 }
 
-fn task_json(program: &Program, index: &Index, task: &Task, runs: &Runs) -> Value {
+fn task_json(program: &Program, index: &Index, task: &Task, run: Option<&LastRun>) -> Value {
     let (ready, waiting) = readiness(index, task);
     let mut v = json!({
         "id": task.id,
@@ -63,13 +64,11 @@ fn task_json(program: &Program, index: &Index, task: &Task, runs: &Runs) -> Valu
         "ticket": task.ticket.map(|d| program.file(program.docs[d].file).path.clone()),
         "card": task.card.map(|d| program.file(program.docs[d].file).path.clone()),
     });
-    if let Some(last) = runs.get(&task.id) {
-        v["last_run"] = json!(last);
+    if let Some(run) = run {
+        v["last_run"] = json!(run);
     }
     v
 }
-
-type Runs = std::collections::HashMap<String, crate::dispatch::LastRun>;
 
 fn check_format(g: &Global) -> Result<()> {
     match g.format {
@@ -89,7 +88,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         let tasks: Vec<Value> = index
             .tasks
             .iter()
-            .map(|t| task_json(&program, &index, t, &runs))
+            .map(|t| task_json(&program, &index, t, runs.get(&t.id)))
             .collect();
         print_json(out, &json!({ "tasks": tasks }))?;
         return Ok(Outcome::Clean);
@@ -173,7 +172,7 @@ pub fn next(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     if g.format == Format::Json {
         let tasks: Vec<Value> = ready
             .iter()
-            .map(|t| task_json(&program, &index, t, &Runs::new()))
+            .map(|t| task_json(&program, &index, t, None))
             .collect();
         print_json(out, &json!({ "ready": tasks }))?;
         return Ok(Outcome::Clean);
@@ -234,7 +233,7 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         })
         .collect();
     let runs = crate::dispatch::last_runs(&program.dir);
-    let mut value = task_json(&program, &index, task, &runs);
+    let mut value = task_json(&program, &index, task, runs.get(&task.id));
     value["dependencies"] = json!(task.deps.iter().map(|d| d.value.trim()).collect::<Vec<_>>());
     value["done_criteria"] = json!(text(&task.done_criteria));
     value["dependents"] = json!(

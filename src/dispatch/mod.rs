@@ -288,15 +288,11 @@ impl LastRun {
 /// run files under `dir/runs/`. A run file that cannot be read is skipped:
 /// this only adds notes to `orch status`, which must not fail on it.
 pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
-    let mut runs: Vec<RunFile> = std::fs::read_dir(dir.join("runs"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .filter_map(|p| std::fs::read_to_string(p).ok())
-                .filter_map(|text| serde_json::from_str(&text).ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut runs: Vec<RunFile> = run_files(&dir.join("runs"))
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| serde_json::from_str(&text).ok())
+        .collect();
     runs.sort_by(|a, b| (&a.started, &a.run).cmp(&(&b.started, &b.run)));
     let mut last = std::collections::HashMap::new();
     for run in &runs {
@@ -328,6 +324,20 @@ pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
     last
 }
 
+/// The run files (`*.json`) in `runs`, sorted by name (run ids start with
+/// their UTC start time); none when the folder cannot be read.
+fn run_files(runs: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(runs)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 /// Read a run's facts: `RUN` is a run id or a path to its `.json` or `.md`;
 /// none means the latest run.
 pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
@@ -344,22 +354,12 @@ pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
                 .unwrap_or(&name);
             runs.join(format!("{id}.json"))
         }
-        None => {
-            let mut ids: Vec<PathBuf> = std::fs::read_dir(&runs)
-                .map(|rd| {
-                    rd.filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            ids.sort();
-            ids.pop().ok_or_else(|| {
-                Error::with_help(
-                    format!("no dispatch run in {}", runs.display()),
-                    "run `orch dispatch` first",
-                )
-            })?
-        }
+        None => run_files(&runs).pop().ok_or_else(|| {
+            Error::with_help(
+                format!("no dispatch run in {}", runs.display()),
+                "run `orch dispatch` first",
+            )
+        })?,
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
