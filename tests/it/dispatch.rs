@@ -145,6 +145,43 @@ impl Fixture {
         git(self.root(), &["rev-parse", "HEAD"])
     }
 
+    /// `orch dispatch IDS` with stand-in agents that hang: once every
+    /// agent has started (its log names its child), send orch `signal`
+    /// (`INT`, `TERM`) and wait for it, which must take under 6 s.
+    fn dispatch_then_signal(&self, ids: &[&str], signal: &str) -> Output {
+        let child = Command::new(env!("CARGO_BIN_EXE_orch"))
+            .current_dir(self.root())
+            .env("HOME", self.root())
+            .arg("dispatch")
+            .args(ids)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn orch");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ids.iter().all(|id| self.agent_child(id).is_some()) {
+            assert!(Instant::now() < deadline, "agents did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+        let started = Instant::now();
+        let out = child.wait_with_output().expect("wait");
+        assert!(started.elapsed() < Duration::from_secs(6));
+        out
+    }
+
+    /// The pid of the child a hanging stand-in agent logged, once it has.
+    fn agent_child(&self, id: &str) -> Option<u32> {
+        self.read(&format!(".orchestrator/logs/{id}.log"))
+            .lines()
+            .find_map(|l| l.strip_prefix("child="))
+            .and_then(|p| p.trim().parse().ok())
+    }
+
     fn status(&self) -> String {
         git(
             self.root(),
@@ -605,34 +642,10 @@ fn jobs_bounds_concurrency() {
 #[test]
 fn sigterm_stops_every_agent_as_ctrl_c_does() {
     let f = Fixture::new(&[t("P1-A-01", "hang-agent.sh")], GENERIC);
-    let child = Command::new(env!("CARGO_BIN_EXE_orch"))
-        .current_dir(f.root())
-        .env("HOME", f.root())
-        .args(["dispatch", "P1-A-01"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn orch");
-    let log = ".orchestrator/logs/P1-A-01.log";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f.read(log).contains("child=") {
-        assert!(Instant::now() < deadline, "the agent did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let out = child.wait_with_output().expect("wait");
+    let out = f.dispatch_then_signal(&["P1-A-01"], "TERM");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("interrupted"), "{}", stdout(&out));
-    let pid: u32 = f
-        .read(log)
-        .lines()
-        .find_map(|l| l.strip_prefix("child="))
-        .and_then(|p| p.trim().parse().ok())
-        .expect("pid");
+    let pid = f.agent_child("P1-A-01").expect("pid");
     assert!(gone(pid), "{pid} survived");
     assert!(
         f.read(".orchestrator/tickets/P1-A-01.md")
@@ -646,41 +659,13 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
         &[t("P1-A-01", "hang-agent.sh"), t("P1-B-01", "hang-agent.sh")],
         GENERIC,
     );
-    let child = Command::new(env!("CARGO_BIN_EXE_orch"))
-        .current_dir(f.root())
-        .env("HOME", f.root())
-        .args(["dispatch", "P1-A-01", "P1-B-01"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn orch");
-    let logs = ["P1-A-01", "P1-B-01"].map(|id| format!(".orchestrator/logs/{id}.log"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !logs.iter().all(|l| f.read(l).contains("child=")) {
-        assert!(Instant::now() < deadline, "agents did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let started = Instant::now();
-    let out = child.wait_with_output().expect("wait");
-    assert!(started.elapsed() < Duration::from_secs(6));
+    let out = f.dispatch_then_signal(&["P1-A-01", "P1-B-01"], "INT");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("interrupted"), "{text}");
-    for l in &logs {
-        let pid: u32 = f
-            .read(l)
-            .lines()
-            .find_map(|l| l.strip_prefix("child="))
-            .and_then(|p| p.trim().parse().ok())
-            .expect("pid");
-        assert!(gone(pid), "{pid} survived");
-    }
     for id in ["P1-A-01", "P1-B-01"] {
+        let pid = f.agent_child(id).expect("pid");
+        assert!(gone(pid), "{pid} survived");
         assert!(
             f.read(&format!(".orchestrator/tickets/{id}.md"))
                 .contains("status: in_progress")

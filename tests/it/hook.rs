@@ -170,19 +170,18 @@ fn a_staged_blob_missing_from_the_repository_is_exit_2_naming_the_file() {
     let oid = remove_staged_object(tmp.path(), CARD);
     let oid = oid.as_str();
     for args in [&["lint", "--staged"][..], &["align-docs", "--staged"][..]] {
-        let out = orch()
-            .current_dir(tmp.path())
-            .args(args)
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused(tmp.path(), args);
         assert!(
             stderr.contains(CARD) && stderr.contains(oid) && stderr.contains("git fsck"),
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// The stderr of `orch ARGS` in `dir`, which must exit 2.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let out = orch().current_dir(dir).args(args).assert().code(2);
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
 }
 
 /// Delete the loose object of a staged file (a staged edit is one).
@@ -210,14 +209,7 @@ fn with_several_blobs_missing_the_first_by_path_is_named_every_time() {
     remove_staged_object(tmp.path(), ".orchestrator/notes/n03.md");
     remove_staged_object(tmp.path(), ".orchestrator/notes/n02.md");
     for _ in 0..8 {
-        let out = orch()
-            .current_dir(tmp.path())
-            .args(["lint", "--staged"])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused(tmp.path(), &["lint", "--staged"]);
         assert!(
             stderr.contains(".orchestrator/notes/n02.md in the index cannot be read"),
             "{stderr}"
