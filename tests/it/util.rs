@@ -66,3 +66,32 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[allow(dead_code)] // used by the suites that drive external clients
+/// Whether an external client a test drives (a Python package, Chromium,
+/// actionlint) is on this machine. `cargo test` on a fresh machine must
+/// pass, so without it the test is skipped with a note on stderr; CI
+/// (`.ci/run`) installs every client and sets `ORCH_EXTERNAL=require`, where
+/// a missing client fails the test instead of skipping it.
+pub fn external(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("ORCH_EXTERNAL").is_none_or(|v| v != "require"),
+        "{what} is required (ORCH_EXTERNAL=require) but not installed; `.ci/run` installs it"
+    );
+    eprintln!("skipped: {what} is not installed (`.ci/run` installs it)");
+    false
+}
+
+#[allow(dead_code)] // used by the suites that drive external clients
+/// Whether `python3` can import `module`.
+pub fn python_has(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
