@@ -13,9 +13,12 @@ fn main() -> ExitCode {
     if let Err(e) = &result
         && !e.is_broken_pipe()
     {
-        eprintln!("error: {e}");
+        // A message may quote a document, a log or a commit message:
+        // escape sequences in it are shown, never obeyed.
+        let esc = |t: &str| orch::util::escape_controls(t).into_owned();
+        eprintln!("error: {}", esc(&e.to_string()));
         if let Some(help) = e.help() {
-            eprintln!("help: {help}");
+            eprintln!("help: {}", esc(help));
         }
     }
     orch::error::exit_code(&result)

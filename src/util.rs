@@ -69,6 +69,118 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Is `c` a character that must not reach a terminal or a CI log raw: a C0
+/// control other than tab and line feed (a carriage return is kept only
+/// before a line feed, see [`escape_controls`]), DEL, a C1 control (`ESC [`
+/// has a one-character form, U+009B), or a bidirectional override or
+/// isolate, which reorders what a reader sees.
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every unsafe character ([`is_unsafe_char`], and a carriage
+/// return not followed by a line feed) written as a Rust-style escape
+/// (`\u{1b}`), so an escape sequence from a document, a log or a commit
+/// message is shown, never obeyed.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    let needs = text
+        .char_indices()
+        .any(|(i, c)| (is_unsafe_char(c) && c != '\r') || (c == '\r' && lone_cr(i)));
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, c) in text.char_indices() {
+        if (is_unsafe_char(c) && c != '\r') || (c == '\r' && lone_cr(i)) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A writer that escapes unsafe characters ([`escape_controls`]) in what
+/// passes through it, for output meant for a person (human formats). A
+/// character split across two writes is held until it is whole.
+pub struct EscapeWriter<W: std::io::Write> {
+    inner: W,
+    /// An incomplete UTF-8 sequence, or a carriage return waiting to see
+    /// whether a line feed follows.
+    held: Vec<u8>,
+}
+
+impl<W: std::io::Write> EscapeWriter<W> {
+    pub fn new(inner: W) -> EscapeWriter<W> {
+        EscapeWriter {
+            inner,
+            held: Vec::new(),
+        }
+    }
+
+    /// Write out what is held (at the end of the output).
+    fn release(&mut self) -> std::io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        if held.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&held);
+        let text = if text == "\r" {
+            "\\u{d}".into()
+        } else {
+            escape_controls(&text).into_owned()
+        };
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for EscapeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut data = std::mem::take(&mut self.held);
+        data.extend_from_slice(buf);
+        // Hold back a trailing CR and an incomplete UTF-8 sequence.
+        let mut end = data.len();
+        let tail_start = data.len().saturating_sub(3);
+        for i in (tail_start..data.len()).rev() {
+            let b = data[i];
+            if b & 0xC0 == 0x80 {
+                continue;
+            }
+            let need = match b {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => 1,
+            };
+            if i + need > data.len() {
+                end = i;
+            }
+            break;
+        }
+        if end > 0 && end == data.len() && data[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let (now, later) = data.split_at(end);
+        let text = String::from_utf8_lossy(now);
+        self.inner.write_all(escape_controls(&text).as_bytes())?;
+        self.held = later.to_vec();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for EscapeWriter<W> {
+    fn drop(&mut self) {
+        let _ = self.release();
+        let _ = self.inner.flush();
+    }
+}
+
 /// `work(state, i)` for every `i` in `0..n`, on up to `threads` threads (the
 /// calling one among them), the results in order of `i`. Workers take `batch`
 /// consecutive jobs at a time, in turn, so uneven jobs still keep every
@@ -144,6 +256,29 @@ mod tests {
         for bad in ["", "-x", "a/b", "a..b", "..", "a b", "P1-UI-٠١", ".x"] {
             assert!(!is_valid_id(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain\ttext\r\n"), "plain\ttext\r\n");
+        assert_eq!(
+            escape_controls("a\x1b[31mred\x07\rb\u{9b}c\u{202e}d"),
+            "a\\u{1b}[31mred\\u{7}\\u{d}b\\u{9b}c\\u{202e}d"
+        );
+        let mut out = Vec::new();
+        {
+            let mut w = EscapeWriter::new(&mut out);
+            use std::io::Write;
+            // A C1 control split over two writes, a CR before a LF split too.
+            w.write_all(b"x\xc2").unwrap();
+            w.write_all(b"\x9by\r").unwrap();
+            w.write_all(b"\nz\x1b").unwrap();
+            w.write_all("é\r".as_bytes()).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "x\\u{9b}y\r\nz\\u{1b}é\\u{d}"
+        );
     }
 
     #[test]

@@ -209,10 +209,11 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     if args.fix && !checked.drift.is_empty() {
         let fixed = align::snippets::fix(&root, &checked.drift)?;
         for (doc, line, selector, source) in &fixed {
-            fixed_lines.push(format!(
+            let line = format!(
                 "{doc}:{line}: snippet now matches {} of `{source}` (in the work tree; commit or stage it)",
                 selector.describe()
-            ));
+            );
+            fixed_lines.push(crate::util::escape_controls(&line).into_owned());
         }
         // What was fixed is no longer left to do.
         let fixed_at: Vec<(&str, usize)> =

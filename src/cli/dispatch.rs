@@ -170,7 +170,7 @@ pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Ou
     check_format(g, "harvest")?;
     let ws = Workspace::find(g)?;
     let program = ws.load()?;
-    let mut run = dispatch::load_facts(&ws.dir, args.run.as_deref())?;
+    let mut run = dispatch::load_facts(&ws.root, &ws.dir, args.run.as_deref())?;
     let contexts = dispatch::contexts_now(&program, &run);
     let patterns = dispatch::harvest::patterns(&program.config.agent.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;

@@ -172,9 +172,28 @@ pub fn run() -> Result<Outcome> {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let outcome = run_with(cli, &mut out)?;
-    out.flush()?;
+    if escapes_itself(&cli) {
+        let outcome = run_with(cli, &mut out)?;
+        out.flush()?;
+        return Ok(outcome);
+    }
+    // Text for people may quote documents, logs and commit messages: their
+    // control characters are escaped on the way out, never obeyed.
+    let mut escaped = crate::util::EscapeWriter::new(out);
+    let outcome = run_with(cli, &mut escaped)?;
+    escaped.flush()?;
     Ok(outcome)
+}
+
+/// Output that needs no [`crate::util::EscapeWriter`]: JSON and SARIF
+/// (escaped by the JSON writer; the escaper's `\u{..}` would break them),
+/// coloured reports (which escape their inputs themselves), and the
+/// generated completions and man page.
+fn escapes_itself(cli: &Cli) -> bool {
+    let g = &cli.global;
+    matches!(g.format, Format::Json | Format::Sarif)
+        || matches!(cli.command, Command::Completions(_) | Command::Man)
+        || (g.color() && matches!(cli.command, Command::Lint(_) | Command::AlignDocs(_)))
 }
 
 /// Turn transparent huge pages off for this process. mimalloc is built not

@@ -26,6 +26,67 @@ use super::time;
 const MAX_EVIDENCE: usize = 10;
 /// Longest evidence line kept.
 const MAX_EVIDENCE_LINE: usize = 300;
+/// Largest last-message file read.
+const MAX_LAST_MESSAGE: u64 = 1 << 20;
+/// Most of a log scanned for evidence: its last this many bytes.
+const MAX_LOG_SCAN: u64 = 64 << 20;
+
+/// Check a run file read from disk against what orch writes, as input
+/// rather than truth: its `run` field names `id` (the run its file is named
+/// for), every task is a valid ID, and (given the orchestrator folder
+/// relative to the work tree, `dir_rel`) every log is a file under
+/// `<dir_rel>/logs/` and every last-message file one under
+/// `<dir_rel>/runs/`. Why not, worded to follow the file's path.
+pub fn check_run(run: &RunFile, id: &str, dir_rel: Option<&str>) -> Result<(), String> {
+    let shown =
+        |s: &str| crate::util::escape_controls(&crate::util::clip_chars(s, 80)).into_owned();
+    if run.run != id {
+        return Err(format!(
+            "is not a run orch wrote: its \"run\" field names `{}`, not `{id}`",
+            shown(&run.run)
+        ));
+    }
+    let under = |path: &str, folder: &str| {
+        let prefix = match dir_rel {
+            Some("") | None => format!("{folder}/"),
+            Some(d) => format!("{d}/{folder}/"),
+        };
+        path.strip_prefix(&prefix).is_some_and(|rest| {
+            !rest.contains(['\\', '\0'])
+                && rest
+                    .split('/')
+                    .all(|c| !c.is_empty() && c != "." && c != "..")
+        })
+    };
+    for t in &run.tasks {
+        if !crate::util::is_valid_id(&t.task) {
+            return Err(format!(
+                "is not a run orch wrote: `{}` is not a task ID",
+                shown(&t.task)
+            ));
+        }
+        if dir_rel.is_none() {
+            continue;
+        }
+        if !under(&t.log, "logs") {
+            return Err(format!(
+                "is not a run orch wrote: {}'s log `{}` is not a file under logs/",
+                t.task,
+                shown(&t.log)
+            ));
+        }
+        if let Some(m) = &t.last_message
+            && !under(m, "runs")
+        {
+            return Err(format!(
+                "is not a run orch wrote: {}'s last message `{}` is not a file under runs/",
+                t.task,
+                shown(m)
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Everything dispatch observed about one run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -319,17 +380,22 @@ pub fn judge(
         ));
     }
     let mut evidence = Vec::new();
+    // Files beside the documents: regular files under real folders of the
+    // work tree, never a link, read within a bound.
     let last_message = f
         .last_message
         .as_ref()
-        .and_then(|p| std::fs::read_to_string(root.join(p)).ok())
+        .and_then(|p| crate::fsx::read_inside(root, &root.join(p), MAX_LAST_MESSAGE).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
         .filter(|t| !t.trim().is_empty())
         .or_else(|| f.events.as_ref().and_then(|e| e.last_message.clone()));
     if let Some(m) = last_message {
         evidence.push(format!("last message: {}", one_line(&m)));
     }
     if !patterns.is_empty() {
-        match evidence_lines(&root.join(&f.log), patterns) {
+        let log = crate::fsx::open_inside(root, &root.join(&f.log))
+            .map_err(|e| std::io::Error::other(e.to_string()));
+        match log.and_then(|log| evidence_lines(log, patterns)) {
             Ok(lines) => evidence.extend(lines),
             Err(e) => notes.push(format!("cannot read the log: {e}")),
         }
@@ -470,16 +536,25 @@ fn list(paths: &[String]) -> String {
     }
 }
 
-/// Text on one line, clipped.
+/// Text on one line, clipped, its control characters escaped (it goes into
+/// the ledger and onto terminals).
 pub fn one_line(text: &str) -> String {
-    crate::util::clip_bytes(&crate::util::one_line(text), MAX_EVIDENCE_LINE)
+    let line = crate::util::clip_bytes(&crate::util::one_line(text), MAX_EVIDENCE_LINE);
+    crate::util::escape_controls(&line).into_owned()
 }
 
 /// Log lines matching any pattern (at most [`MAX_EVIDENCE`], the last ones
-/// kept), read through a fixed buffer: a huge log or line costs no memory.
-fn evidence_lines(log: &Path, patterns: &[meta::Regex]) -> std::io::Result<Vec<String>> {
+/// kept), read through a fixed buffer from the log's last
+/// [`MAX_LOG_SCAN`] bytes: a huge log or line costs no memory.
+fn evidence_lines(log: std::fs::File, patterns: &[meta::Regex]) -> std::io::Result<Vec<String>> {
+    use std::io::{Seek, SeekFrom};
     const MAX_LINE: usize = 64 * 1024;
-    let mut reader = BufReader::new(std::fs::File::open(log)?);
+    let mut log = log;
+    let len = log.metadata()?.len();
+    if len > MAX_LOG_SCAN {
+        log.seek(SeekFrom::Start(len - MAX_LOG_SCAN))?;
+    }
+    let mut reader = BufReader::new(log.take(MAX_LOG_SCAN));
     let mut buf = vec![0u8; 64 * 1024];
     let mut line: Vec<u8> = Vec::new();
     let mut long = false;
@@ -686,7 +761,7 @@ mod tests {
         text.push_str(" test result: tail\n");
         std::fs::write(&log, text).expect("write");
         let p = patterns(&["(?i)test result".into()]).expect("compiles");
-        let lines = evidence_lines(&log, &p).expect("reads");
+        let lines = evidence_lines(std::fs::File::open(&log).expect("open"), &p).expect("reads");
         assert_eq!(lines.len(), MAX_EVIDENCE);
         assert!(lines[9].contains("49 passed"), "{lines:?}");
         assert!(patterns(&["(".into()]).is_err());

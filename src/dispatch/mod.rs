@@ -28,7 +28,7 @@ use regex_automata::meta;
 use crate::agent;
 use crate::config::{Adapter, DurationText};
 use crate::error::{Error, Result};
-use crate::fsx::write_atomic;
+use crate::fsx;
 use crate::git::Repo;
 use crate::model::program::display_path;
 use crate::model::{Index, Outcome, Program, TaskStatus};
@@ -38,6 +38,9 @@ use harvest::{RunFile, State, TaskContext, TaskFacts, Verdict};
 use plan::Planned;
 use process::{Event, Job, Limits};
 use progress::Ui;
+
+/// Largest run file read (`runs/<run>.json`); orch's own are far smaller.
+pub const MAX_RUN_FILE: u64 = 32 << 20;
 
 /// Grace between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
@@ -101,6 +104,11 @@ pub fn prepare(
     }
     let patterns = harvest::patterns(&config.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
+    // Logs and runs go only into real folders: refuse a link before any
+    // task is marked (execute makes the missing ones).
+    for sub in ["logs", "runs"] {
+        fsx::check_dir(fsx::base_for(root, dir), &dir.join(sub))?;
+    }
     let adapter = adapter(config.adapter, &config.command[0]);
     let dir_rel = display_path(root, dir);
     let now = SystemTime::now();
@@ -234,11 +242,28 @@ fn run_paths(dir: &Path, run: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Save the run's facts.
-pub fn save_facts(dir: &Path, run: &RunFile) -> Result<()> {
+/// Save the run's facts (never through a link: see [`crate::fsx`]).
+pub fn save_facts(root: &Path, dir: &Path, run: &RunFile) -> Result<()> {
     let (json, _) = run_paths(dir, &run.run);
     let text = serde_json::to_string_pretty(run).map_err(std::io::Error::other)?;
-    write_atomic(&json, text.as_bytes(), true)
+    fsx::write_inside(fsx::base_for(root, dir), &json, text.as_bytes(), true)
+}
+
+/// A run file read from disk (a regular file under real folders, at most
+/// [`MAX_RUN_FILE`] bytes), checked against what orch writes (see
+/// [`harvest::check_run`]; `dir_rel` checks its paths too); why not,
+/// worded to follow its path.
+fn read_run(
+    dir: &Path,
+    path: &Path,
+    id: &str,
+    dir_rel: Option<&str>,
+) -> std::result::Result<RunFile, String> {
+    let bytes = fsx::read_inside(dir, path, MAX_RUN_FILE).map_err(|e| e.to_string())?;
+    let run: RunFile =
+        serde_json::from_slice(&bytes).map_err(|e| format!("is not a run orch wrote: {e}"))?;
+    harvest::check_run(&run, id, dir_rel)?;
+    Ok(run)
 }
 
 /// Where a task's latest dispatch run left it, for `orch status`.
@@ -290,8 +315,7 @@ impl LastRun {
 pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
     let mut runs: Vec<RunFile> = run_files(&dir.join("runs"))
         .into_iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter_map(|text| serde_json::from_str(&text).ok())
+        .filter_map(|(id, p)| read_run(dir, &p, &id, None).ok())
         .collect();
     runs.sort_by(|a, b| (&a.started, &a.run).cmp(&(&b.started, &b.run)));
     let mut last = std::collections::HashMap::new();
@@ -324,13 +348,20 @@ pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
     last
 }
 
-/// The run files (`*.json`) in `runs`, sorted by name (run ids start with
-/// their UTC start time); none when the folder cannot be read.
-fn run_files(runs: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(runs)
+/// The run files (`<RUN>.json`, a valid run id) in `runs` with their ids,
+/// sorted by name (run ids start with their UTC start time); none when the
+/// folder cannot be read or is not a real folder.
+fn run_files(runs: &Path) -> Vec<(String, PathBuf)> {
+    if !std::fs::symlink_metadata(runs).is_ok_and(|m| m.is_dir()) {
+        return Vec::new();
+    }
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(runs)
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter_map(|p| {
+                    let id = p.file_name()?.to_str()?.strip_suffix(".json")?;
+                    crate::util::is_valid_id(id).then(|| (id.to_string(), p.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -339,10 +370,13 @@ fn run_files(runs: &Path) -> Vec<PathBuf> {
 }
 
 /// Read a run's facts: `RUN` is a run id or a path to its `.json` or `.md`;
-/// none means the latest run.
-pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
+/// none means the latest run. The file is input, not truth: it must be a
+/// regular file under `runs/` (no link followed), named for a valid run
+/// id, with its `run` field naming that id and every path in it where
+/// orch puts logs and last messages; else it is refused (exit 2).
+pub fn load_facts(root: &Path, dir: &Path, run: Option<&str>) -> Result<RunFile> {
     let runs = dir.join("runs");
-    let path = match run {
+    let (id, path) = match run {
         Some(r) => {
             let name = Path::new(r)
                 .file_name()
@@ -352,7 +386,16 @@ pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
                 .strip_suffix(".json")
                 .or_else(|| name.strip_suffix(".md"))
                 .unwrap_or(&name);
-            runs.join(format!("{id}.json"))
+            if !crate::util::is_valid_id(id) {
+                return Err(Error::with_help(
+                    format!("`{r}` does not name a dispatch run"),
+                    format!(
+                        "name a run by its id (`20261124T193000Z-G2`): the .json files in {}",
+                        runs.display()
+                    ),
+                ));
+            }
+            (id.to_string(), runs.join(format!("{id}.json")))
         }
         None => run_files(&runs).pop().ok_or_else(|| {
             Error::with_help(
@@ -361,18 +404,20 @@ pub fn load_facts(dir: &Path, run: Option<&str>) -> Result<RunFile> {
             )
         })?,
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    let dir_rel = display_path(root, dir);
+    read_run(dir, &path, &id, Some(&dir_rel)).map_err(|why| {
+        if std::fs::symlink_metadata(&path).is_err() {
             Error::with_help(
                 format!("no run {}", path.display()),
                 format!("the runs are the .json files in {}", runs.display()),
             )
         } else {
-            Error::io(&path, e)
+            Error::with_help(
+                format!("{} {why}", path.display()),
+                "orch reads only the run files it wrote; remove this one (dispatch writes a new run each time)",
+            )
         }
-    })?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{} is not a run orch wrote: {e}", path.display())))
+    })
 }
 
 /// Run the agents, showing progress, and fill in the run's facts. Work-tree
@@ -386,13 +431,16 @@ pub fn execute(
     ui: &mut Ui<'_>,
     stop: &AtomicBool,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir.join("logs")).map_err(|e| Error::io(dir.join("logs"), e))?;
+    // Real folders inside the repository: a linked `logs/` or `runs/` (a
+    // clone can carry one) would take the logs elsewhere.
+    let base = fsx::base_for(root, dir);
+    fsx::ensure_dir(base, &dir.join("logs"))?;
     let runs = dir.join("runs");
+    fsx::ensure_dir(base, &runs)?;
     if p.run.tasks.iter().any(|t| t.last_message.is_some()) {
-        let d = runs.join(&p.run.run);
-        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+        fsx::ensure_dir(base, &runs.join(&p.run.run))?;
     }
-    save_facts(dir, &p.run)?;
+    save_facts(root, dir, &p.run)?;
     let generic = p.run.tasks.iter().any(|t| t.adapter == "generic");
     let repo = if generic {
         Repo::discover(root).ok().flatten()
@@ -458,7 +506,7 @@ pub fn execute(
     }
     p.run.interrupted = stop.load(Ordering::SeqCst);
     p.run.ended = Some(time::rfc3339(SystemTime::now()));
-    save_facts(dir, &p.run)
+    save_facts(root, dir, &p.run)
 }
 
 /// Judge every task of a run and write its report. `contexts` come from the
@@ -486,9 +534,10 @@ pub fn write_report(
     run: &RunFile,
     verdicts: &[Verdict],
 ) -> Result<String> {
-    save_facts(dir, run)?;
+    save_facts(root, dir, run)?;
     let (_, md) = run_paths(dir, &run.run);
-    write_atomic(&md, harvest::render(run, verdicts).as_bytes(), true)?;
+    let report = harvest::render(run, verdicts);
+    fsx::write_inside(fsx::base_for(root, dir), &md, report.as_bytes(), true)?;
     Ok(display_path(root, &md))
 }
 

@@ -379,10 +379,17 @@ fn finish(l: Live, pipes_abandoned: bool) -> End {
     }
 }
 
+/// Create (or empty) a log: never through a link or into a FIFO at its
+/// name, which is replaced (the caller made its folder a real one).
+fn create_log(log: &std::path::Path) -> crate::error::Result<File> {
+    let folder = log.parent().unwrap_or(std::path::Path::new("."));
+    crate::fsx::create_fresh(folder, log)
+}
+
 fn failed_start(job: &Job, why: String) -> Box<End> {
     let now = SystemTime::now();
     // Say why in the log too, when it can be written.
-    if let Ok(mut f) = File::create(&job.log) {
+    if let Ok(mut f) = create_log(&job.log) {
         let _ = writeln!(f, "orch: cannot start `{}`: {why}", job.argv.join(" "));
     }
     Box::new(End {
@@ -405,7 +412,7 @@ fn spawn(index: usize, job: &Job, tx: &mpsc::Sender<Msg>) -> Result<Live, Box<En
     let Some((program, args)) = job.argv.split_first() else {
         return Err(failed_start(job, "the agent command is empty".into()));
     };
-    let log = File::create(&job.log).map_err(|e| {
+    let log = create_log(&job.log).map_err(|e| {
         failed_start(
             job,
             format!("cannot create the log {}: {e}", job.log.display()),

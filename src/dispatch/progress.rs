@@ -28,8 +28,13 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// How an agent ended, in a few words.
+/// How an agent ended, in a few words, its control characters escaped
+/// (an error can quote the configured command).
 pub fn ended(end: &End) -> String {
+    crate::util::escape_controls(&ended_raw(end)).into_owned()
+}
+
+fn ended_raw(end: &End) -> String {
     let took = time::human(end.duration);
     if let Some(e) = &end.spawn_error {
         return format!("could not start: {e}");

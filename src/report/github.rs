@@ -16,9 +16,11 @@ use super::{Report, plural};
 pub const ANNOTATION_CAP: usize = 10;
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::util::escape_controls(&s).into_owned()
 }
 
 fn escape_property(s: &str) -> String {
@@ -28,7 +30,7 @@ fn escape_property(s: &str) -> String {
 /// One line of log text: line breaks become spaces, so a message can never
 /// start a line of its own (which the runner would read as a command).
 fn one_line(s: &str) -> String {
-    s.replace("\r\n", " ").replace(['\r', '\n'], " ")
+    crate::util::escape_controls(&s.replace("\r\n", " ").replace(['\r', '\n'], " ")).into_owned()
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -147,6 +149,8 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
+        assert_eq!(escape_data("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(one_line("a\x1b]8;;x\x07b"), "a\\u{1b}]8;;x\\u{7}b");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
     }
 

@@ -10,6 +10,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{SourceFile, Span};
+use crate::util::{escape_controls, is_unsafe_char};
 
 use super::{Report, plural};
 
@@ -91,21 +92,86 @@ impl miette::Diagnostic for Shown {
     }
 }
 
-fn source_span(file: &SourceFile, span: Span) -> SourceSpan {
+/// A file's text as drawn: its unsafe characters escaped (an escape
+/// sequence in a document is shown, never obeyed by the terminal), with
+/// the map from the file's byte offsets to the drawn text's.
+struct Drawn {
+    text: Arc<str>,
+    /// For each escaped character: its offset in the file, and the bytes
+    /// the escapes up to and including it added.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Drawn {
+    fn of(file: &SourceFile) -> Drawn {
+        let text = &file.text;
+        if matches!(escape_controls(text), std::borrow::Cow::Borrowed(_)) {
+            return Drawn {
+                text: text.clone(),
+                shifts: Vec::new(),
+            };
+        }
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut shifts = Vec::new();
+        let mut added = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let lone_cr = c == '\r' && chars.peek().is_none_or(|&(_, n)| n != '\n');
+            if (is_unsafe_char(c) && c != '\r') || lone_cr {
+                let esc = format!("\\u{{{:x}}}", c as u32);
+                added += esc.len() - c.len_utf8();
+                shifts.push((i, added));
+                out.push_str(&esc);
+            } else {
+                out.push(c);
+            }
+        }
+        Drawn {
+            text: out.into(),
+            shifts,
+        }
+    }
+
+    fn map(&self, offset: usize) -> usize {
+        let i = self.shifts.partition_point(|&(at, _)| at < offset);
+        offset + if i == 0 { 0 } else { self.shifts[i - 1].1 }
+    }
+}
+
+/// The drawn text of every file with a finding, made once per file.
+#[derive(Default)]
+struct DrawnFiles(std::collections::HashMap<crate::source::FileId, Arc<Drawn>>);
+
+impl DrawnFiles {
+    fn get(&mut self, report: &Report<'_>, id: crate::source::FileId) -> Arc<Drawn> {
+        self.0
+            .entry(id)
+            .or_insert_with(|| Arc::new(Drawn::of(report.program.file(id))))
+            .clone()
+    }
+}
+
+fn source_span(file: &SourceFile, drawn: &Drawn, span: Span) -> SourceSpan {
     let s = file.clamp(span);
-    SourceSpan::new(s.start.into(), s.len())
+    let (start, end) = (drawn.map(s.start), drawn.map(s.end));
+    SourceSpan::new(start.into(), end - start)
 }
 
-fn named(file: &SourceFile) -> NamedSource<Arc<str>> {
-    NamedSource::new(&file.path, file.text.clone())
+fn named(file: &SourceFile, drawn: &Drawn) -> NamedSource<Arc<str>> {
+    NamedSource::new(escape_controls(&file.path), drawn.text.clone())
 }
 
-fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
+fn esc(text: &str) -> String {
+    escape_controls(text).into_owned()
+}
+
+fn shown(report: &Report<'_>, d: &Diagnostic, drawn: &mut DrawnFiles) -> Shown {
     let program = report.program;
     let file = program.file(d.file);
+    let own = drawn.get(report, d.file);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        d.label.clone(),
-        source_span(file, d.span),
+        d.label.as_deref().map(esc),
+        source_span(file, &own, d.span),
     )];
     let mut related = Vec::new();
     // Rendering a label costs a scan of its file: a 8,000-task cycle would
@@ -113,27 +179,28 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
     let hidden = d.related.len().saturating_sub(MAX_RELATED);
     for r in d.related.iter().take(MAX_RELATED) {
         let rf = program.file(r.file);
+        let theirs = drawn.get(report, r.file);
         if r.file == d.file {
             labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                source_span(rf, r.span),
+                Some(esc(&r.message)),
+                source_span(rf, &theirs, r.span),
             ));
         } else {
             related.push(Shown {
-                message: format!("related: {}", r.message),
+                message: format!("related: {}", esc(&r.message)),
                 code: "",
                 severity: None,
                 help: None,
-                source: named(rf),
+                source: named(rf, &theirs),
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    source_span(rf, r.span),
+                    Some(esc(&r.message)),
+                    source_span(rf, &theirs, r.span),
                 )],
                 related: Vec::new(),
             });
         }
     }
-    let help = match (&d.help, hidden) {
+    let help = match (&d.help.as_deref().map(esc), hidden) {
         (h, 0) => h.clone(),
         (Some(h), n) => Some(format!(
             "{h}\n({n} more related places: `--format json` lists them all)"
@@ -143,11 +210,11 @@ fn shown(report: &Report<'_>, d: &Diagnostic) -> Shown {
         )),
     };
     Shown {
-        message: d.message.clone(),
+        message: esc(&d.message),
         code: d.code,
         severity: Some(d.severity),
         help,
-        source: named(file),
+        source: named(file, &own),
         labels,
         related,
     }
@@ -164,6 +231,7 @@ pub fn emit(report: &Report<'_>, options: &HumanOptions, out: &mut dyn Write) ->
         .with_links(false);
     let mut per_file: std::collections::HashMap<crate::source::FileId, usize> =
         std::collections::HashMap::new();
+    let mut drawn = DrawnFiles::default();
     for d in report.diagnostics {
         let n = per_file.entry(d.file).or_default();
         *n += 1;
@@ -175,16 +243,24 @@ pub fn emit(report: &Report<'_>, options: &HumanOptions, out: &mut dyn Write) ->
             writeln!(
                 out,
                 "{}:{line}:{col}: {}[{}] {}",
-                report.path(d),
+                esc(report.path(d)),
                 d.severity.as_str(),
                 d.code,
-                d.message
+                esc(&d.message)
             )?;
             continue;
         }
         let mut text = String::new();
-        if handler.render_report(&mut text, &shown(report, d)).is_err() {
-            text = format!("{}: {} [{}]\n", report.path(d), d.message, d.code);
+        if handler
+            .render_report(&mut text, &shown(report, d, &mut drawn))
+            .is_err()
+        {
+            text = format!(
+                "{}: {} [{}]\n",
+                esc(report.path(d)),
+                esc(&d.message),
+                d.code
+            );
         }
         out.write_all(text.as_bytes())?;
         writeln!(out)?;

@@ -22,6 +22,9 @@
 //! - `deep = DIR | DEPTH | FILE`: move `FILE` `DEPTH` folders below `DIR`
 //! - `known_bug = WHY`: the case still fails; the test checks that it does
 //!   (so the list shrinks when the bug is fixed) with a shorter bound.
+//!
+//! Every human output (stdout and stderr) must be free of raw control
+//! characters: escape sequences are shown escaped, never obeyed.
 
 #![cfg(unix)]
 
@@ -335,6 +338,19 @@ fn common(what: &str, r: &Run, problems: &mut Vec<String>) {
     }
     if r.code == Some(2) && r.stderr.trim().is_empty() {
         problems.push(format!("`{what}` exited 2 with nothing on stderr"));
+    }
+    // Escape sequences in documents, file names and run files are shown
+    // escaped, never passed to the terminal (JSON escapes its own).
+    let mut shown = r.stderr.as_bytes().to_vec();
+    if !what.contains("json") {
+        shown.extend_from_slice(&r.stdout);
+    }
+    let raw = crate::untrusted::raw_controls(&shown);
+    if !raw.is_empty() {
+        problems.push(format!(
+            "`{what}` printed raw control characters: {:?}",
+            &raw[..raw.len().min(5)]
+        ));
     }
 }
 

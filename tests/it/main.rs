@@ -14,6 +14,7 @@ mod rules;
 mod scope;
 mod sheet;
 mod transitions;
+mod untrusted;
 mod util;
 
 #[test]
