@@ -4,8 +4,9 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::git::Change;
+use crate::model::scope::CardScope;
 use crate::model::templates::{self, is_none_marker, is_placeholder};
-use crate::model::views::{FieldsView, card_scope};
+use crate::model::views::FieldsView;
 use crate::model::{Document, TaskStatus};
 use crate::parse::markdown::Item;
 use crate::scope::{Pattern, Scope, match_files};
@@ -33,23 +34,16 @@ fn parse_cards<'p>(cx: &Cx<'p>) -> Vec<Card<'p>> {
     for (ti, task) in cx.index.tasks.iter().enumerate() {
         let Some(ci) = task.card else { continue };
         let doc = &cx.program.docs[ci];
-        let Some(text) = card_scope(&FieldsView::of(doc, templates::CARD_HEADING)) else {
-            continue;
-        };
-        let allowed: Vec<(Pattern, Span)> = text
+        let read = CardScope::of(doc, &cx.program.file(doc.file).text);
+        let allowed: Vec<(Pattern, Span)> = read
             .allowed
             .iter()
-            .filter_map(|g| Pattern::parse(g.value.trim()).ok().map(|p| (p, g.span)))
-            .collect();
-        let prohibited = text
-            .prohibited
-            .iter()
-            .filter_map(|g| Pattern::parse(g.value.trim()).ok())
+            .filter_map(|g| g.pattern.as_ref().ok().map(|p| (p.clone(), g.text.span)))
             .collect();
         out.push(Card {
             task: ti,
             doc,
-            scope: Scope::new(allowed.iter().map(|(p, _)| p.clone()).collect(), prohibited),
+            scope: read.lenient(),
             allowed,
         });
     }

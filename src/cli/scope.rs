@@ -7,7 +7,8 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::error::{Error, Outcome, Result};
-use crate::model::program::{Index, Task, display_path, effective_scope};
+use crate::model::program::{Index, Task, display_path};
+use crate::model::scope::effective_scope;
 use crate::model::{Program, TaskStatus};
 use crate::report::Format;
 use crate::scope::Scope;

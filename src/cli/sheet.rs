@@ -10,7 +10,8 @@ use serde_json::json;
 use crate::agent;
 use crate::error::{Error, Outcome, Result};
 use crate::fsx::{inside, write_atomic};
-use crate::model::program::{Index, Task, display_path, effective_scope, scope_of};
+use crate::model::program::{Index, Task, display_path};
+use crate::model::scope::{CardScope, effective_scope};
 use crate::model::{Program, TaskStatus};
 use crate::report::Format;
 use crate::scope::{Budget, CompiledScope};
@@ -39,7 +40,7 @@ fn compile(
     task: &Task,
     budget: &Budget,
 ) -> std::result::Result<CompiledScope, String> {
-    let scope = effective_scope(program, task)?;
+    let scope = effective_scope(program, task).map_err(|e| e.to_string())?;
     CompiledScope::new(&scope, budget)
         .ok_or_else(|| format!("`{}`'s scope is too complex to compile", task.id))
 }
@@ -283,18 +284,18 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
             let Some((brief, _)) = agent::brief(program, t) else {
                 continue;
             };
-            let scope = scope_of(program, t);
+            let scope = CardScope::read(program, t);
             let last = format!("{dir_rel}/runs/{name}-{}.md", t.id);
+            let globs = |pick: fn(&CardScope) -> &[crate::model::scope::Glob]| -> Vec<String> {
+                scope
+                    .as_ref()
+                    .map(|s| pick(s).iter().map(|g| g.text.value.clone()).collect())
+                    .unwrap_or_default()
+            };
             sheet_tasks.push(SheetTask {
                 id: t.id.clone(),
-                allowed: scope
-                    .as_ref()
-                    .map(|s| s.allowed.iter().map(|g| g.value.clone()).collect())
-                    .unwrap_or_default(),
-                prohibited: scope
-                    .as_ref()
-                    .map(|s| s.prohibited.iter().map(|g| g.value.clone()).collect())
-                    .unwrap_or_default(),
+                allowed: globs(|s| &s.allowed),
+                prohibited: globs(|s| &s.prohibited),
                 argv: agent::argv(&program.config, &brief, repo, &last),
                 log: format!("{dir_rel}/logs/{}.log", t.id),
             });

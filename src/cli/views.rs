@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::dispatch::LastRun;
 use crate::error::{Error, Outcome, Result};
-use crate::model::program::{Index, Task, scope_of};
+use crate::model::program::{Index, Task};
+use crate::model::scope::CardScope;
 use crate::model::views::PlanView;
 use crate::model::{Program, TaskStatus};
 use crate::report::Format;
@@ -218,7 +219,7 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         ));
     };
     let (ready, waiting) = readiness(&index, task);
-    let scope = scope_of(&program, task);
+    let scope = CardScope::read(&program, task);
     let rows: Vec<Value> = task
         .rows
         .iter()
@@ -246,8 +247,9 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     );
     value["scope"] = match &scope {
         Some(s) => json!({
-            "allowed": s.allowed.iter().map(|x| x.value.as_str()).collect::<Vec<_>>(),
-            "prohibited": s.prohibited.iter().map(|x| x.value.as_str()).collect::<Vec<_>>(),
+            "allowed": s.allowed.iter().map(|x| x.text.value.as_str()).collect::<Vec<_>>(),
+            "prohibited": s.prohibited.iter().map(|x| x.text.value.as_str()).collect::<Vec<_>>(),
+            "problems": s.problems.iter().map(|p| p.message(&task.id)).collect::<Vec<_>>(),
         }),
         None => Value::Null,
     };
@@ -297,18 +299,21 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         writeln!(out, "  last run:     {advice}")?;
     }
     if let Some(s) = &scope {
-        let list = |v: &[crate::source::Spanned<String>]| {
+        let list = |v: &[crate::model::scope::Glob]| {
             if v.is_empty() {
                 "-".to_string()
             } else {
                 v.iter()
-                    .map(|x| x.value.as_str())
+                    .map(|x| x.text.value.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             }
         };
         writeln!(out, "  scope:        {}", list(&s.allowed))?;
         writeln!(out, "  prohibited:   {}", list(&s.prohibited))?;
+        for p in &s.problems {
+            writeln!(out, "  scope problem: {}", p.message(&task.id))?;
+        }
     }
     if task.rows.is_empty() {
         writeln!(out, "  ledger:       no rows")?;

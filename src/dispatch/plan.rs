@@ -129,7 +129,7 @@ pub fn check(
         let scope = match crate::model::program::effective_scope(program, t) {
             Ok(s) => s,
             Err(e) => {
-                refusals.push(e);
+                refusals.push(e.to_string());
                 compiled.push(None);
                 continue;
             }

@@ -3,7 +3,9 @@
 //! form together.
 
 pub mod document;
+pub mod lists;
 pub mod program;
+pub mod scope;
 pub mod status;
 pub mod templates;
 pub mod views;

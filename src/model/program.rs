@@ -12,7 +12,9 @@ use crate::source::{FileId, SourceFile, Span, Spanned};
 use super::document::Document;
 use super::status::{Kind, Outcome, TaskStatus};
 use super::templates;
-use super::views::{FieldsView, LedgerView, PlanView, card_scope};
+use super::views::{LedgerView, PlanView};
+
+pub use super::scope::effective_scope;
 
 /// Documents larger than this are not parsed (`file-invalid`).
 pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
@@ -696,29 +698,4 @@ impl Index {
     pub fn is_ready(&self, task: &Task) -> bool {
         task.status == TaskStatus::Todo && self.waiting_on(task).is_empty()
     }
-}
-
-/// The card's scope text, for the tasks that have a card.
-pub fn scope_of(program: &Program, task: &Task) -> Option<super::views::ScopeText> {
-    let doc = &program.docs[task.card?];
-    card_scope(&FieldsView::of(doc, templates::CARD_HEADING))
-}
-
-/// The card's effective scope, or why there is none.
-pub fn effective_scope(program: &Program, task: &Task) -> Result<crate::scope::Scope, String> {
-    let text = scope_of(program, task)
-        .ok_or_else(|| format!("`{}` has no card (`orch new card {}`)", task.id, task.id))?;
-    let parse = |globs: &[Spanned<String>]| -> Result<Vec<crate::scope::Pattern>, String> {
-        globs
-            .iter()
-            .map(|g| {
-                crate::scope::Pattern::parse(g.value.trim())
-                    .map_err(|e| format!("`{}`'s glob `{}`: {e}", task.id, g.value))
-            })
-            .collect()
-    };
-    Ok(crate::scope::Scope::new(
-        parse(&text.allowed)?,
-        parse(&text.prohibited)?,
-    ))
 }

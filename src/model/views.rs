@@ -118,29 +118,6 @@ impl<'d> FieldsView<'d> {
     }
 }
 
-/// A card's scope: its allowed globs and prohibited areas, as written.
-pub struct ScopeText {
-    pub allowed: Vec<Spanned<String>>,
-    pub prohibited: Vec<Spanned<String>>,
-}
-
-pub fn card_scope(card: &FieldsView<'_>) -> Option<ScopeText> {
-    let scope = card.field("Allowed Scope")?;
-    let globs = |label: &str| -> Vec<Spanned<String>> {
-        match scope.child(label) {
-            Some(item) if item.code.is_empty() && templates::is_none_marker(&item.value.value) => {
-                Vec::new()
-            }
-            Some(item) => item.entries(),
-            None => Vec::new(),
-        }
-    };
-    Some(ScopeText {
-        allowed: globs("Files/paths"),
-        prohibited: globs("Prohibited areas"),
-    })
-}
-
 pub struct LedgerView<'d> {
     pub section: Option<Section<'d>>,
     pub rows: Option<TableView<'d>>,

@@ -93,6 +93,8 @@ pub static RULES: &[&dyn Rule] = &[
     &status::StatusDepNotDone,
     &ledger::UnverifiedIncomplete,
     &scopes::GlobInvalid,
+    &scopes::ScopeUnreadable,
+    &scopes::ScopeEmpty,
     &scopes::ScopeEscapes,
     &scopes::ScopeOverlap,
     &scopes::ScopeSelfConflict,

@@ -6,26 +6,23 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::program::scope_of;
+use crate::model::scope::{CardScope as Read, Glob};
 use crate::model::views::FieldsView;
-use crate::model::views::ScopeText;
 use crate::model::{TaskStatus, templates};
 use crate::scope::{
     Budget, CompiledScope, Overlap, Pattern, PatternError, Scope, may_overlap, overlap_compiled,
 };
-use crate::source::{FileId, Span, Spanned};
+use crate::source::{FileId, Span};
 
 use super::{Context, rule};
 
-/// A card's scope: its globs as written, each parsed, and (when every glob
-/// parses) the scope, compiled to automata only when a check needs them.
+/// A card's scope as the model reads it ([`crate::model::scope`]), with
+/// its automata, compiled only when a check needs them.
 pub(crate) struct CardScope {
     /// Index into `Index::tasks`.
     task: usize,
     file: FileId,
-    allowed: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
-    prohibited: Vec<(Spanned<String>, Result<Pattern, PatternError>)>,
-    scope: Option<Scope>,
+    read: Read,
     /// Boxed: the automata are large and most cards never need them.
     compiled: OnceLock<Option<Box<CompiledScope>>>,
 }
@@ -34,28 +31,32 @@ impl CardScope {
     fn compiled(&self, budget: &Budget) -> Option<&CompiledScope> {
         self.compiled
             .get_or_init(|| {
-                self.scope
-                    .as_ref()
+                self.scope()
                     .and_then(|s| CompiledScope::new(s, budget))
                     .map(Box::new)
             })
             .as_deref()
     }
 
-    fn globs(&self) -> impl Iterator<Item = &(Spanned<String>, Result<Pattern, PatternError>)> {
-        self.allowed.iter().chain(&self.prohibited)
+    /// The scope, when every glob parsed.
+    fn scope(&self) -> Option<&Scope> {
+        self.read.scope.as_ref()
+    }
+
+    fn allowed(&self) -> &[Glob] {
+        &self.read.allowed
+    }
+
+    fn globs(&self) -> impl Iterator<Item = &Glob> {
+        self.read.allowed.iter().chain(&self.read.prohibited)
     }
 
     fn first_glob(&self) -> Span {
-        self.allowed.first().map_or(Span::empty(0), |(g, _)| g.span)
+        self.read
+            .allowed
+            .first()
+            .map_or(Span::empty(0), |g| g.text.span)
     }
-}
-
-fn parse_all(globs: &[Spanned<String>]) -> Vec<(Spanned<String>, Result<Pattern, PatternError>)> {
-    globs
-        .iter()
-        .map(|g| (g.clone(), Pattern::parse(g.value.trim())))
-        .collect()
 }
 
 pub(crate) fn card_scopes(cx: &Context<'_>) -> Vec<CardScope> {
@@ -64,24 +65,11 @@ pub(crate) fn card_scopes(cx: &Context<'_>) -> Vec<CardScope> {
         .iter()
         .enumerate()
         .filter_map(|(i, task)| {
-            let text: ScopeText = scope_of(cx.program, task)?;
-            let file = cx.program.docs[task.card?].file;
-            let allowed = parse_all(&text.allowed);
-            let prohibited = parse_all(&text.prohibited);
-            let ok =
-                |v: &[(Spanned<String>, Result<Pattern, PatternError>)]| -> Option<Vec<Pattern>> {
-                    v.iter().map(|(_, p)| p.as_ref().ok().cloned()).collect()
-                };
-            let scope = match (ok(&allowed), ok(&prohibited)) {
-                (Some(a), Some(p)) => Some(Scope::new(a, p)),
-                _ => None,
-            };
+            let read = Read::read(cx.program, task)?;
             Some(CardScope {
                 task: i,
-                file,
-                allowed,
-                prohibited,
-                scope,
+                file: read.file,
+                read,
                 compiled: OnceLock::new(),
             })
         })
@@ -112,8 +100,9 @@ shrinks, and overlap with other cards cannot be checked.
 
 fn check_glob_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for card in cx.cards() {
-        for (glob, result) in card.globs() {
-            let message = match result {
+        for g in card.globs() {
+            let glob = &g.text;
+            let message = match &g.pattern {
                 Err(PatternError::Invalid(m)) => {
                     format!("`{}` is not a valid glob: {m}", glob.value)
                 }
@@ -126,6 +115,92 @@ fn check_glob_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new("", card.file, glob.span, message)
                     .help("globs use `*` (within a folder), `**` (across folders), `?`, `[abc]` and `{a,b}`; close every bracket"),
             );
+        }
+    }
+}
+
+rule!(
+    ScopeUnreadable,
+    "scope-unreadable",
+    Error,
+    "text in a card's Files/paths or Prohibited areas that is not a glob",
+    r#"## What it does
+Reports text in a card's `Files/paths` or `Prohibited areas` that orch
+cannot read as globs: a remark next to the code spans (`except the tests`),
+an entry with spaces (`the CLI module`), a labelled sub-item (`- tests:
+...`). Globs are read from code spans, from plain comma- or
+semicolon-separated paths, and from sub-items, one or more per sub-item.
+
+## Why it matters
+What orch cannot read it would drop, and the scope the agent is judged on
+would silently differ from the one the lead wrote: `except the tests` in a
+Prohibited areas item prohibits nothing.
+
+## Example
+```markdown
+  - Prohibited areas: `src/core/**` except the tests   <- `src/core/**`, and allow
+                                                          `src/core/tests/**` in Files/paths
+  - Files/paths:
+    - `src/cli/**`
+    - `tests/cli/**` (new tests)                       <- move the remark to the Goal
+```
+"#,
+    check_scope_unreadable
+);
+
+fn check_scope_unreadable(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for card in cx.cards() {
+        let id = &cx.index.tasks[card.task].id;
+        for p in &card.read.problems {
+            if let (crate::model::scope::Problem::Unreadable { .. }, Some(span)) = (p, p.span()) {
+                out.push(
+                    Diagnostic::new("", card.file, span, p.message(id))
+                        .label("not a glob")
+                        .help(p.help(id)),
+                );
+            }
+        }
+    }
+}
+
+rule!(
+    ScopeEmpty,
+    "scope-empty",
+    Error,
+    "a card's Files/paths says the agent may change nothing",
+    r#"## What it does
+Reports a card whose `Files/paths` holds no glob at all: `none`, `-`, `n/a`,
+or sub-items that each say none. (An empty item or a placeholder is
+`field-empty`; text that is not a glob is `scope-unreadable`.)
+
+## Why it matters
+An agent with an empty allowed scope can change no file without a scope
+violation: every run is judged `partial` for doing its job.
+
+## Example
+```markdown
+- Allowed Scope:
+  - Files/paths: none         <- `src/export/**`, `tests/export.rs`
+  - Prohibited areas: `src/benchmark/**`
+```
+A task that must change nothing (a review) says so by suppressing the rule:
+`<!-- orch-ignore scope-empty -->` above the card's list.
+"#,
+    check_scope_empty
+);
+
+fn check_scope_empty(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for card in cx.cards() {
+        let id = &cx.index.tasks[card.task].id;
+        for p in &card.read.problems {
+            if let (crate::model::scope::Problem::NothingAllowed { .. }, Some(span)) = (p, p.span())
+            {
+                out.push(
+                    Diagnostic::new("", card.file, span, p.message(id))
+                        .label("no glob")
+                        .help(p.help(id)),
+                );
+            }
         }
     }
 }
@@ -153,8 +228,9 @@ reaches outside the repository can change files no review will see.
 
 fn check_scope_escapes(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for card in cx.cards() {
-        for (glob, result) in card.globs() {
-            if let Err(PatternError::Escapes(reason)) = result {
+        for g in card.globs() {
+            let glob = &g.text;
+            if let Err(PatternError::Escapes(reason)) = &g.pattern {
                 out.push(
                     Diagnostic::new("", card.file, glob.span, format!("`{}` leaves the repository: {reason}", glob.value))
                         .help("write the path relative to the repository's top, with `/` and without `..`"),
@@ -229,7 +305,7 @@ fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     for ((ai, bi), why) in pairs {
         let (a, b) = (&cards[ai], &cards[bi]);
-        let (Some(sa), Some(sb)) = (&a.scope, &b.scope) else {
+        let (Some(sa), Some(sb)) = (a.scope(), b.scope()) else {
             continue;
         };
         if !may_overlap(sa, sb) {
@@ -274,10 +350,10 @@ fn undecided(cx: &Context<'_>, a: &CardScope, b: &CardScope, why: &str) -> Diagn
 /// The span of the card's allowed glob that matches `path` (the first glob
 /// when none does, which cannot happen for a witness).
 fn glob_matching(card: &CardScope, path: &str) -> Span {
-    card.allowed
+    card.allowed()
         .iter()
-        .find(|(_, p)| p.as_ref().is_ok_and(|p| p.is_match(path)))
-        .map_or(card.first_glob(), |(g, _)| g.span)
+        .find(|g| g.pattern.as_ref().is_ok_and(|p| p.is_match(path)))
+        .map_or(card.first_glob(), |g| g.text.span)
 }
 
 rule!(
@@ -305,7 +381,7 @@ the card was most likely edited in one place and not the other.
 fn check_scope_self_conflict(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let budget = Budget::default();
     for card in cx.cards() {
-        let Some(scope) = &card.scope else { continue };
+        let Some(scope) = card.scope() else { continue };
         if scope.allowed.is_empty() || scope.prohibited.is_empty() || sample_allowed(scope) {
             continue;
         }
@@ -313,8 +389,8 @@ fn check_scope_self_conflict(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let id = &cx.index.tasks[card.task].id;
             let mut d = Diagnostic::new("", card.file, card.first_glob(), format!("every path `{id}` may change is in its prohibited areas"))
                 .help("narrow the prohibited areas, or widen Files/paths: as written the agent can change nothing");
-            if let Some((p, _)) = card.prohibited.first() {
-                d = d.related(card.file, p.span, "prohibited here");
+            if let Some(p) = card.read.prohibited.first() {
+                d = d.related(card.file, p.text.span, "prohibited here");
             }
             out.push(d);
         }
@@ -457,8 +533,10 @@ fn check_scope_unmatched(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let tracked = cx.tracked_files();
     let artifacts = artifact_paths(cx);
     for card in cards {
-        for (glob, pattern) in &card.allowed {
-            let Ok(pattern) = pattern else { continue };
+        for g in card.allowed() {
+            let (glob, Ok(pattern)) = (&g.text, &g.pattern) else {
+                continue;
+            };
             if matches_any(pattern, tracked) || matches_any(pattern, &artifacts) {
                 continue;
             }

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::git::{CommitInfo, GitError, Repo};
-use crate::model::program::scope_of;
+use crate::model::scope::effective_scope;
 use crate::model::views::{LedgerView, PlanView};
 use crate::model::{Index, Outcome, Program, Task, TaskStatus, templates};
-use crate::scope::{Budget, Overlap, Pattern, Scope};
+use crate::scope::{Budget, Overlap, Scope};
 use crate::source::FileId;
 use crate::util::{did_you_mean, nearest};
 
@@ -356,34 +356,6 @@ pub fn check_ticket(task: &Task) -> Result<()> {
     Ok(())
 }
 
-/// A task's effective scope from its card.
-pub fn card_scope(program: &Program, task: &Task) -> Result<Scope> {
-    let text = scope_of(program, task).ok_or_else(|| {
-        Error::with_help(
-            format!("`{}`'s card has no Allowed Scope", task.id),
-            "write `- Allowed Scope:` with `Files/paths` and `Prohibited areas` in the card",
-        )
-    })?;
-    let parse = |globs: &[crate::source::Spanned<String>]| -> Result<Vec<Pattern>> {
-        globs
-            .iter()
-            .map(|g| {
-                Pattern::parse(g.value.trim()).map_err(|e| {
-                    Error::with_help(
-                        format!(
-                            "`{}`'s card has a bad glob `{}`: {e}",
-                            task.id,
-                            g.value.trim()
-                        ),
-                        "fix the glob (orch lint shows where)",
-                    )
-                })
-            })
-            .collect()
-    };
-    Ok(Scope::new(parse(&text.allowed)?, parse(&text.prohibited)?))
-}
-
 // ---------------------------------------------------------------------------
 // Edits shared by the transitions.
 
@@ -687,12 +659,12 @@ pub fn start(session: &Session, ids: &[String]) -> Result<Vec<Report>> {
                 format!("create it with `orch new card {id}` and fill in its Allowed Scope"),
             ));
         }
-        let scope = card_scope(&program, t)?;
+        let scope = effective_scope(&program, t)?;
         let running = index
             .tasks
             .iter()
             .filter(|o| o.status == TaskStatus::InProgress && o.id != t.id && o.card.is_some())
-            .map(|o| Ok((o, card_scope(&program, o)?)))
+            .map(|o| Ok((o, effective_scope(&program, o)?)))
             .collect::<Result<Vec<_>>>()?;
         for (other, other_scope) in running.iter().chain(starting.iter()) {
             let (o, os): (&Task, &Scope) = (other, other_scope);

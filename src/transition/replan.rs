@@ -422,7 +422,11 @@ fn conflicts(program: &Program, index: &Index, ids: &mut Ids<'_>, out: &mut Vec<
         .tasks
         .iter()
         .filter(|t| t.card.is_some() && matches!(t.status, TaskStatus::InProgress))
-        .filter_map(|t| super::card_scope(program, t).ok().map(|s| (t, s)))
+        .filter_map(|t| {
+            crate::model::scope::effective_scope(program, t)
+                .ok()
+                .map(|s| (t, s))
+        })
         .collect();
     for (i, (a, sa)) in candidates.iter().enumerate() {
         for (b, sb) in &candidates[i + 1..] {

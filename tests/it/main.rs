@@ -8,6 +8,7 @@ mod faults;
 mod formats;
 mod fuzz;
 mod git;
+mod handwritten;
 mod hook;
 mod hostile;
 mod rules;

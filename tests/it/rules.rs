@@ -175,6 +175,8 @@ rule_test!(status_ledger_mismatch, "status-ledger-mismatch");
 rule_test!(status_dep_not_done, "status-dep-not-done");
 rule_test!(unverified_incomplete, "unverified-incomplete");
 rule_test!(glob_invalid, "glob-invalid");
+rule_test!(scope_unreadable, "scope-unreadable");
+rule_test!(scope_empty, "scope-empty");
 rule_test!(scope_escapes, "scope-escapes");
 rule_test!(scope_overlap, "scope-overlap");
 rule_test!(scope_self_conflict, "scope-self-conflict", Warning);

@@ -1,0 +1,154 @@
+//! Programs written by hand, the way leads write them, read right: scopes
+//! as nested lists, dependencies with prose, typos in headings and labels.
+//! What lint passes must mean what the lead wrote, and what it cannot read
+//! it must say, at the text.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{copy_tree, git, git_command, orch, repo_path};
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).expect("read")
+}
+
+/// Replace `from` (which must occur exactly once) in a file.
+fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
+    let text = read(dir, rel);
+    assert_eq!(text.matches(from).count(), 1, "`{from}` in {rel}");
+    write(dir, rel, &text.replacen(from, to, 1));
+}
+
+/// A rule fixture's orchestrator folder as the `.orchestrator/` of a fresh
+/// repository, committed.
+fn repo_from(fixture: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    copy_tree(&repo_path(fixture), &tmp.path().join(".orchestrator"));
+    write(tmp.path(), "src/parser.rs", "// parser\n");
+    commit(tmp.path());
+    tmp
+}
+
+fn commit(dir: &Path) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "work"]);
+}
+
+/// Run orch in `dir` with git's identity from the environment; exit code,
+/// stdout, stderr.
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let probe = git_command(dir);
+    let mut cmd = orch();
+    cmd.current_dir(dir).args(args);
+    for (k, v) in probe.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().expect("run orch");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "orch panicked: {stderr}");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let (code, stdout, stderr) = run(dir, &[args, &["--format", "json"]].concat());
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?} exit {code}: not JSON ({e}): {stdout}{stderr}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
+#[test]
+fn a_scope_written_as_a_nested_list_is_the_scope_every_command_uses() {
+    let tmp = repo_from("testdata/rules/scope-unreadable/pass");
+    let show = json(tmp.path(), &["show", "P1-CORE-01"]);
+    assert_eq!(
+        strings(&show["scope"]["allowed"]),
+        ["src/parser.rs", "src/parser/tests.rs"]
+    );
+    assert_eq!(
+        strings(&show["scope"]["prohibited"]),
+        ["docs/**", "src/checker/**"]
+    );
+    assert!(
+        show["scope"]["problems"]
+            .as_array()
+            .expect("problems")
+            .is_empty()
+    );
+    // The scope check reads the same scope: a change in the sub-item's path
+    // is inside it.
+    edit(
+        tmp.path(),
+        ".orchestrator/tickets/P1-CORE-01.md",
+        "status: done",
+        "status: todo",
+    );
+    commit(tmp.path());
+    let (code, _, err) = run(tmp.path(), &["start", "P1-CORE-01"]);
+    assert_eq!(code, 0, "{err}");
+    write(tmp.path(), "src/parser/tests.rs", "// tests\n");
+    let check = json(tmp.path(), &["scope", "check"]);
+    assert_eq!(check["files"][0]["path"], "src/parser/tests.rs", "{check}");
+    assert_eq!(check["files"][0]["tasks"][0], "P1-CORE-01", "{check}");
+}
+
+#[test]
+fn a_card_whose_scope_orch_cannot_read_is_refused_never_run_on_a_smaller_scope() {
+    for fixture in ["scope-unreadable", "scope-empty"] {
+        let tmp = repo_from(&format!("testdata/rules/{fixture}/fail"));
+        edit(
+            tmp.path(),
+            ".orchestrator/tickets/P1-CORE-01.md",
+            "status: done",
+            "status: todo",
+        );
+        commit(tmp.path());
+        let head = git(tmp.path(), &["rev-parse", "HEAD"]);
+        let (code, _, err) = run(tmp.path(), &["start", "P1-CORE-01"]);
+        assert_eq!(code, 2, "{fixture}: start must refuse: {err}");
+        let want = if fixture == "scope-empty" {
+            "the agent may change no file"
+        } else {
+            "`except its fixtures`"
+        };
+        assert!(err.contains(want), "{fixture}: {err}");
+        assert!(
+            err.contains("orch lint"),
+            "{fixture}: the help leads to the text: {err}"
+        );
+        let (code, out, err) = run(tmp.path(), &["dispatch", "P1-CORE-01", "--dry-run"]);
+        assert_eq!(code, 2, "{fixture}: dispatch must refuse: {out}{err}");
+        assert!(err.contains(want), "{fixture}: {err}");
+        assert_eq!(
+            git(tmp.path(), &["rev-parse", "HEAD"]),
+            head,
+            "{fixture}: nothing committed"
+        );
+        assert_eq!(
+            git(tmp.path(), &["status", "--porcelain"]),
+            "",
+            "{fixture}: nothing written"
+        );
+    }
+}
