@@ -75,8 +75,9 @@ impl<'r> Snapshot<'r> {
             return Ok(None);
         }
         match &self.side {
-            Side::Rev(rev) => self.repo.file_at(rev, path),
-            Side::Index => self.repo.staged_file(path),
+            // A blob over the limit is sized from its header, not read.
+            Side::Rev(rev) => self.repo.file_at(rev, path, MAX_DOCUMENT_BYTES),
+            Side::Index => self.repo.staged_file(path, MAX_DOCUMENT_BYTES),
         }
     }
 

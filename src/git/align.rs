@@ -25,8 +25,9 @@ impl Repo {
     }
 
     /// One file's staged content (stage 0 of the index); `None` when the
-    /// path is not staged as a file.
-    pub fn staged_file(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    /// path is not staged as a file, or its blob holds more than `max`
+    /// bytes (sized from its header, never inflated).
+    pub fn staged_file(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, GitError> {
         use gix::index::entry::{Flags, Mode, Stage};
         let index = self.index()?;
         let Some(entry) = index.entry_by_path_and_stage(path.into(), Stage::Unconflicted) else {
@@ -36,6 +37,9 @@ impl Repo {
             || entry.mode == Mode::DIR
             || entry.flags.contains(Flags::INTENT_TO_ADD)
         {
+            return Ok(None);
+        }
+        if self.blob_size(entry.id)? > max {
             return Ok(None);
         }
         let blob = self

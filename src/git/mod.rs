@@ -22,6 +22,10 @@
 //!
 //! Paths are repository-relative with `/` separators; a path that is not
 //! UTF-8 is converted lossily.
+//!
+//! git sits below the model: it imports no other orch module (a test
+//! checks). The model reads listed blobs through [`Blobs::reader`], with a
+//! size bound checked on each object's header before anything is inflated.
 
 mod align;
 mod commit;
@@ -34,8 +38,6 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use gix::bstr::{BStr, ByteSlice};
-
-use crate::model::program::Fetch;
 
 pub use error::GitError;
 
@@ -161,8 +163,8 @@ impl DeltaBaseCache {
 }
 
 /// Files of the index or of a tree, listed but not read: each path with its
-/// blob, sorted by path. The blobs are read through [`Fetch`], on the
-/// threads that parse them: reading thousands of small blobs (inflating
+/// blob, sorted by path. The blobs are read through [`Blobs::reader`], on
+/// the threads that parse them: reading thousands of small blobs (inflating
 /// each from its pack) on one thread would leave the other cores idle.
 pub struct Blobs {
     pub files: Vec<(String, gix::ObjectId)>,
@@ -180,6 +182,17 @@ pub struct Blobs {
     /// repository, which [`Blobs::check`] turns into an error rather than a
     /// lint finding.
     failed: std::sync::Mutex<Option<(usize, String)>>,
+}
+
+/// Why a listed blob was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobError {
+    /// Its header says it holds this many bytes, over the reader's bound:
+    /// it was not inflated.
+    TooBig(u64),
+    /// It cannot be read (missing, not a blob, damaged), worded to follow
+    /// its path; [`Blobs::check`] reports the first such.
+    Failed(String),
 }
 
 /// A [`DeltaBaseCache`] as gix uses it: one per handle, or one that
@@ -219,8 +232,9 @@ impl gix::odb::pack::cache::DecodeEntry for SharedCache {
 }
 
 impl Blobs {
-    /// `Err` when a blob could not be read through [`Fetch`]: a missing or
-    /// damaged object is the repository's fault, not the document's.
+    /// `Err` when a blob could not be read through [`Blobs::reader`]: a
+    /// missing or damaged object is the repository's fault, not the
+    /// document's.
     pub fn check(&self) -> Result<(), GitError> {
         let failed = self
             .failed
@@ -244,21 +258,26 @@ impl Blobs {
     /// Read every listed blob on this thread: (path, content), sorted by path.
     #[cfg(test)]
     pub fn read_all(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let mut read = self.reader();
+        let mut read = self.reader(u64::MAX);
         self.files
             .iter()
             .enumerate()
             .map(|(key, (path, _))| {
                 read(key)
                     .map(|bytes| (path.clone(), bytes))
-                    .map_err(|detail| self.error(key, detail))
+                    .map_err(|e| match e {
+                        BlobError::Failed(detail) => self.error(key, detail),
+                        BlobError::TooBig(n) => self.error(key, format!("is {n} bytes")),
+                    })
             })
             .collect()
     }
-}
 
-impl Fetch for Blobs {
-    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_> {
+    /// A reader for one thread: from a listed blob's position to its bytes.
+    /// A blob over `max` bytes is sized from its header and never inflated
+    /// ([`BlobError::TooBig`]: a 300 MB blob in a pull request costs no
+    /// memory); any other failure is remembered for [`Blobs::check`].
+    pub fn reader(&self, max: u64) -> impl FnMut(usize) -> Result<Vec<u8>, BlobError> + '_ {
         let odb = self.store.as_ref().map(|store| {
             let mut odb = store.to_cache_arc();
             let cache = self.cache.clone();
@@ -266,9 +285,15 @@ impl Fetch for Blobs {
             odb
         });
         let mut buf = Vec::new();
-        Box::new(move |key| {
-            use gix::objs::Find;
+        move |key| {
+            use gix::objs::{Find, FindHeader};
             let id = self.files[key].1;
+            if let Ok(odb) = &odb
+                && let Ok(Some(header)) = odb.try_header(&id)
+                && header.size > max
+            {
+                return Err(BlobError::TooBig(header.size));
+            }
             let read = match &odb {
                 Err(e) => Err(format!(
                     "cannot be read: cannot open the object database: {e}"
@@ -295,8 +320,8 @@ impl Fetch for Blobs {
                     *failed = Some((key, detail.clone()));
                 }
             }
-            read
-        })
+            read.map_err(BlobError::Failed)
+        }
     }
 }
 
@@ -388,7 +413,7 @@ impl Repo {
     }
 
     /// The index's stage-0 blobs whose paths start with `prefix` (e.g.
-    /// `.orchestrator/`), sorted by path, listed for [`Fetch`].
+    /// `.orchestrator/`), sorted by path, listed for [`Blobs::reader`].
     pub fn index_blobs(&self, prefix: &str) -> Result<Blobs, GitError> {
         let index = self.index()?;
         Ok(self.blobs_in(&index, prefix))
@@ -402,7 +427,7 @@ impl Repo {
         Ok((self.blobs_in(&index, prefix), tracked_in(&index)))
     }
 
-    /// A listing of blobs to read through [`Fetch`], on a store of their
+    /// A listing of blobs to read through [`Blobs::reader`], on a store of their
     /// own opened as this repository's is.
     fn blobs(&self, files: Vec<(String, gix::ObjectId)>, place: String) -> Blobs {
         let current = self.repo.objects.store_ref();
@@ -467,7 +492,7 @@ impl Repo {
     }
 
     /// The blobs of the tree at `rev` whose paths start with `prefix`, sorted
-    /// by path, listed for [`Fetch`].
+    /// by path, listed for [`Blobs::reader`].
     pub fn blobs_at(&self, rev: &str, prefix: &str) -> Result<Blobs, GitError> {
         let root = self.tree_of(rev)?;
         let context = || format!("cannot read the files of {rev} under {prefix}");
@@ -511,8 +536,10 @@ impl Repo {
         Ok(self.blobs(files, format!("at {rev}")))
     }
 
-    /// One file at a revision; `None` if the path is absent or not a file.
-    pub fn file_at(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    /// One file at a revision; `None` if the path is absent or not a file,
+    /// or its blob holds more than `max` bytes (read from the object's
+    /// header: a huge blob is never inflated).
+    pub fn file_at(&self, rev: &str, path: &str, max: u64) -> Result<Option<Vec<u8>>, GitError> {
         let tree = self.tree_of(rev)?;
         let context = || format!("cannot read {path} at {rev}");
         let entry = tree
@@ -520,6 +547,9 @@ impl Repo {
             .map_err(|e| GitError::gix(context(), e))?;
         match entry {
             Some(entry) if entry.mode().is_blob() || entry.mode().is_link() => {
+                if self.blob_size(entry.object_id())? > max {
+                    return Ok(None);
+                }
                 let blob = self
                     .repo
                     .find_blob(entry.object_id())
@@ -528,6 +558,15 @@ impl Repo {
             }
             _ => Ok(None),
         }
+    }
+
+    /// A blob's size from its object header (nothing is inflated).
+    fn blob_size(&self, id: gix::ObjectId) -> Result<u64, GitError> {
+        let header = self
+            .repo
+            .find_header(id)
+            .map_err(|e| GitError::gix(format!("cannot read object {id}"), e))?;
+        Ok(header.size())
     }
 
     /// The merge-base of two revisions. In a shallow clone whose history

@@ -741,18 +741,20 @@ fn reads_files_from_index_and_revisions() {
     );
     assert_eq!(
         opened
-            .file_at("HEAD", ".orchestrator/plan.md")
+            .file_at("HEAD", ".orchestrator/plan.md", u64::MAX)
             .expect("file"),
         Some(b"plan v1\n".to_vec())
     );
     assert_eq!(
         opened
-            .file_at("HEAD", ".orchestrator/none.md")
+            .file_at("HEAD", ".orchestrator/none.md", u64::MAX)
             .expect("absent"),
         None
     );
     assert_eq!(
-        opened.file_at("HEAD", ".orchestrator").expect("a folder"),
+        opened
+            .file_at("HEAD", ".orchestrator", u64::MAX)
+            .expect("a folder"),
         None
     );
     assert_eq!(
@@ -963,4 +965,60 @@ fn dirty_paths_are_what_git_status_lists() {
             .expect("status")
             .is_empty()
     );
+}
+
+#[test]
+fn blobs_over_the_bound_are_sized_from_their_header_loose_and_packed() {
+    let repo = TestRepo::with_files(&[
+        (".orchestrator/small.md", "small\n"),
+        (".orchestrator/big.md", &"x".repeat(3 << 20)),
+    ]);
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["gc", "-q"]);
+        }
+        let opened = repo.open();
+        let blobs = opened.blobs_at("HEAD", ".orchestrator/").expect("list");
+        let mut read = blobs.reader(1 << 20);
+        let big = blobs.files.iter().position(|(p, _)| p.ends_with("big.md"));
+        let small = blobs
+            .files
+            .iter()
+            .position(|(p, _)| p.ends_with("small.md"));
+        assert_eq!(
+            read(big.expect("big")),
+            Err(super::BlobError::TooBig(3 << 20)),
+            "packed: {packed}"
+        );
+        assert_eq!(read(small.expect("small")), Ok(b"small\n".to_vec()));
+        // Not a damaged repository: nothing for `check` to report.
+        drop(read);
+        assert!(blobs.check().is_ok());
+        assert_eq!(
+            opened
+                .file_at("HEAD", ".orchestrator/big.md", 1 << 20)
+                .expect("sized"),
+            None
+        );
+    }
+}
+
+/// git sits below the model: nothing in `src/git/` may import another orch
+/// module (the model reaches git, never the other way round).
+#[test]
+fn git_imports_no_other_orch_module() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/git");
+    for entry in std::fs::read_dir(&dir).expect("src/git") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("crate::") || code.contains("crate::git"),
+                "{}:{}: git/ must not depend on other orch modules: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
 }

@@ -56,6 +56,28 @@ pub trait Fetch: Sync {
     fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_>;
 }
 
+/// The blobs of the git index or of a commit, read through the git module
+/// with the document size limit: a larger blob is sized from its object
+/// header and never inflated.
+impl Fetch for crate::git::Blobs {
+    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_> {
+        let mut read = crate::git::Blobs::reader(self, MAX_DOCUMENT_BYTES);
+        Box::new(move |key| {
+            read(key).map_err(|e| match e {
+                crate::git::BlobError::TooBig(len) => too_big(len),
+                crate::git::BlobError::Failed(why) => why,
+            })
+        })
+    }
+}
+
+fn too_big(len: u64) -> String {
+    format!(
+        "is {len} bytes, over the {} MiB limit for a document",
+        MAX_DOCUMENT_BYTES / (1024 * 1024)
+    )
+}
+
 /// A document to read through a [`Fetch`].
 struct Fetched {
     path: String,
@@ -292,11 +314,7 @@ pub fn is_document(rel: &str) -> bool {
 /// The bytes of a document read whole (a blob), or why it is not one.
 pub fn within_limit(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(format!(
-            "is {} bytes, over the {} MiB limit for a document",
-            bytes.len(),
-            MAX_DOCUMENT_BYTES / (1024 * 1024)
-        ));
+        return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
 }

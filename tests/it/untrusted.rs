@@ -403,3 +403,44 @@ fn live_progress_and_messages_escape_control_characters() {
         stdout(&out)
     );
 }
+
+/// `orch` under a 250 MB address-space limit (`ulimit -v`): inflating a
+/// 300 MB blob whole would fail to allocate and abort.
+fn orch_limited(r: &Repo, args: &str) -> Output {
+    std::process::Command::new("sh")
+        .current_dir(r.root())
+        .env("HOME", r.root())
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 250000; exec {} {args}",
+            env!("CARGO_BIN_EXE_orch")
+        ))
+        .output()
+        .expect("run orch")
+}
+
+#[test]
+fn a_300_mb_blob_is_sized_from_its_header_not_inflated() {
+    let r = Repo::new();
+    let huge = r.o("tickets/T9.md");
+    std::fs::write(&huge, "---\nkind: ticket\nid: T9\nstatus: todo\n---\n").expect("write");
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&huge)
+        .expect("open");
+    f.set_len(300 << 20).expect("sparse 300 MB");
+    drop(f);
+    git(&r.root(), &["add", ".orchestrator/tickets/T9.md"]);
+    // The staged program: the blob is refused from its size.
+    let out = orch_limited(&r, "lint --staged --format json");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("over the 4 MiB limit"), "{text}");
+    // Committed, and read back as the base of a range.
+    git(&r.root(), &["commit", "-q", "-m", "huge"]);
+    std::fs::remove_file(&huge).expect("rm");
+    let out = orch_limited(&r, "lint --base HEAD --format json");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let out = orch_limited(&r, "align-docs --base HEAD~1 --format json");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+}
