@@ -31,15 +31,46 @@ use crate::source::{FileId, SourceFile, Span};
 pub use codes::{CODES, LINES};
 pub use snapshot::{Side, Snapshot};
 
-/// What `align-docs` compares: a display name for each side, and the
-/// changes between them.
+/// What `align-docs` compares: the range as given, a display name for each
+/// side, and the changes between them.
 #[derive(Clone, Debug)]
 pub struct Range {
-    /// `main (1a2b3c4)`.
+    /// The range as git writes it: `main...HEAD` (against the merge-base),
+    /// `v1.2..HEAD` (the two trees), `HEAD..index` (`--staged`).
+    pub spec: String,
+    /// Where the range came from when it was not typed: `main is the
+    /// default branch`, `PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF`.
+    pub origin: Option<String>,
+    pub form: RangeForm,
+    /// The base side: `the merge-base 1a2b3c4`, `v1.2 1a2b3c4`.
     pub base: String,
-    /// `HEAD (5d6e7f8)` or `the index`.
+    /// The head side: `HEAD 5d6e7f8`, `the index`.
     pub head: String,
+    /// Full commit ids (the head's is `None` for the index).
+    pub base_commit: Option<String>,
+    pub head_commit: Option<String>,
     pub changes: Vec<Change>,
+}
+
+/// How the base side of a [`Range`] was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeForm {
+    /// `A...B`: the merge-base of A and B.
+    MergeBase,
+    /// `A..B`: A itself.
+    TwoDot,
+    /// `--staged`: HEAD against the index.
+    Index,
+}
+
+impl RangeForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeForm::MergeBase => "merge-base",
+            RangeForm::TwoDot => "two-dot",
+            RangeForm::Index => "index",
+        }
+    }
 }
 
 /// The finished check: the program (with every file a diagnostic points

@@ -73,12 +73,19 @@ fn counts(line: &LineResult) -> String {
     }
 }
 
-fn range_line(checked: &Checked) -> String {
+/// `main...HEAD: the merge-base 1a2b3c4 to HEAD 5d6e7f8, 4 changed files`.
+pub fn range_line(range: &super::Range) -> String {
+    let origin = range
+        .origin
+        .as_ref()
+        .map(|o| format!(" ({o})"))
+        .unwrap_or_default();
     format!(
-        "{}..{}, {}",
-        checked.range.base,
-        checked.range.head,
-        plural(checked.range.changes.len(), "changed file")
+        "{}{origin}: {} to {}, {}",
+        range.spec,
+        range.base,
+        range.head,
+        plural(range.changes.len(), "changed file")
     )
 }
 
@@ -100,8 +107,12 @@ pub fn emit(
         Format::Json => {
             let mut value = captured(Format::Json, &report, human)?;
             value["range"] = json!({
+                "spec": checked.range.spec,
+                "form": checked.range.form.as_str(),
                 "base": checked.range.base,
                 "head": checked.range.head,
+                "base_commit": checked.range.base_commit,
+                "head_commit": checked.range.head_commit,
                 "changed": checked.range.changes.len(),
             });
             value["checklist"] = checklist_value(&results);
@@ -116,7 +127,7 @@ pub fn emit(
             writeln!(out)
         }
         Format::Github => {
-            writeln!(out, "orch align-docs: {}", range_line(checked))?;
+            writeln!(out, "orch align-docs: {}", range_line(&checked.range))?;
             for line in &results {
                 let mark = if line.pass { "[x]" } else { "[ ]" };
                 let c = counts(line);
@@ -223,7 +234,7 @@ fn human_emit(
         writeln!(
             out,
             "Documentation Alignment Checklist: {}\n",
-            range_line(checked)
+            range_line(&checked.range)
         )?;
     }
     for f in extras.fixed {
@@ -304,7 +315,7 @@ fn markdown(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut text = String::from("## orch align-docs: Documentation Alignment Checklist\n\n");
-    text.push_str(&format!("{}.\n\n", md_inline(&range_line(checked))));
+    text.push_str(&format!("{}.\n\n", md_inline(&range_line(&checked.range))));
     for f in extras.fixed {
         text.push_str(&format!("- fixed: {}\n", md_inline(f)));
     }

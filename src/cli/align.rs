@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use crate::align::{self, Range, Side, Snapshot, report::Extras, snapshot};
+use crate::align::{self, Range, RangeForm, Side, Snapshot, report::Extras, snapshot};
 use crate::error::{Error, Outcome, Result};
-use crate::git::{GitError, Repo};
+use crate::git::{Form, GitError, Repo};
 use crate::model::program::display_path;
 use crate::report::{Format, HumanOptions};
 
@@ -12,8 +12,14 @@ use super::{Global, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct AlignArgs {
-    /// The base revision (default: the merge-base of the head and the
-    /// default branch; `PRE_COMMIT_FROM_REF` when set)
+    /// The range as `git diff` takes it: `A...B` checks B against the
+    /// merge-base of A and B (a pull request's "Files changed"), `A..B`
+    /// against A itself; an empty side is HEAD
+    #[arg(value_name = "RANGE", conflicts_with_all = ["base", "head", "staged"])]
+    pub range: Option<String>,
+    /// Check the head against the merge-base of REV and the head, as `git
+    /// diff REV...HEAD` does (default: the default branch;
+    /// `PRE_COMMIT_FROM_REF` when set)
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// The head revision (default: HEAD; `PRE_COMMIT_TO_REF` when set)
@@ -25,7 +31,7 @@ pub struct AlignArgs {
     #[arg(long, conflicts_with = "base")]
     pub staged: bool,
     /// Rewrite drifted snippet blocks in the work tree (nothing else), then
-    /// report the rest
+    /// report the rest; commit (or stage) them, since the check reads HEAD
     #[arg(long)]
     pub fix: bool,
     /// Exit 1 on warnings too
@@ -38,25 +44,38 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn shallow_help(repo: &Repo, rev: &str, err: GitError) -> Error {
-    if repo.is_shallow() {
-        Error::with_help(
-            format!("this is a shallow clone and `{rev}` is not in its history"),
-            "fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout",
-        )
+/// `RANGE` split as git does: `(base, head, form)`, an empty side is HEAD.
+fn parse_range(spec: &str) -> Result<(String, String, Form)> {
+    let (base, head, form) = if let Some((a, b)) = spec.split_once("...") {
+        (a, b, Form::MergeBase)
+    } else if let Some((a, b)) = spec.split_once("..") {
+        (a, b, Form::TwoDot)
     } else {
-        err.into()
-    }
+        return Err(Error::with_help(
+            format!("`{spec}` is not a range"),
+            format!(
+                "write `{spec}...HEAD` (against the merge-base, what a pull request shows) or `{spec}..HEAD` (the two trees directly), or pass --base {spec}"
+            ),
+        ));
+    };
+    let side = |s: &str| {
+        if s.is_empty() {
+            "HEAD".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    Ok((side(base), side(head), form))
 }
 
-/// `main (1a2b3c4)`.
-fn named(repo: &Repo, rev: &str) -> Result<String> {
-    let short = repo.short_id(rev).map_err(|e| shallow_help(repo, rev, e))?;
-    Ok(if short.starts_with(rev) {
-        short
+/// `main 1a2b3c4`, or `1a2b3c4` when the revision is that commit's id.
+fn side_name(rev: &str, id: &str) -> String {
+    let short = &id[..id.len().min(7)];
+    if short.starts_with(rev) || rev.starts_with(short) {
+        short.to_string()
     } else {
-        format!("{rev} ({short})")
-    })
+        format!("{rev} {short}")
+    }
 }
 
 /// What the range compares, to diff once the program is being parsed.
@@ -76,83 +95,103 @@ impl Diff {
     }
 }
 
-/// The head side and the range, from the flags and the environment; its
-/// changes are left for [`Diff::changes`].
+/// The head side and the range, from the arguments and the environment;
+/// its changes are left for [`Diff::changes`].
 fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range, Diff)> {
     // pre-commit sets both for `--from-ref/--to-ref` (pre-push, manual
     // runs); they then win over `--staged`, which the hook always passes.
-    let pre_commit = args.base.is_none()
-        && args.head.is_none()
-        && env("PRE_COMMIT_FROM_REF").is_some()
-        && env("PRE_COMMIT_TO_REF").is_some();
-    if args.staged && !pre_commit {
-        let head_name = repo
-            .short_id("HEAD")
-            .map_or_else(|_| "HEAD".to_string(), |s| format!("HEAD ({s})"));
+    let typed = args.range.is_some() || args.base.is_some() || args.head.is_some();
+    let pre_commit = match (env("PRE_COMMIT_FROM_REF"), env("PRE_COMMIT_TO_REF")) {
+        (Some(from), Some(to)) if !typed => Some((from, to)),
+        _ => None,
+    };
+    if args.staged && pre_commit.is_none() {
+        let head = repo.resolve("HEAD").ok();
         return Ok((
             Side::Index,
             Range {
-                base: head_name,
+                spec: "HEAD..index".into(),
+                origin: None,
+                form: RangeForm::Index,
+                base: head.map_or_else(
+                    || "HEAD".to_string(),
+                    |id| side_name("HEAD", &id.to_string()),
+                ),
                 head: "the index".into(),
+                base_commit: head.map(|id| id.to_string()),
+                head_commit: None,
                 changes: Vec::new(),
             },
             Diff::Staged,
         ));
     }
-    let from_env = args.base.is_none() && args.head.is_none();
-    let head = args
-        .head
-        .clone()
-        .or_else(|| from_env.then(|| env("PRE_COMMIT_TO_REF")).flatten())
-        .unwrap_or_else(|| "HEAD".into());
-    let head_id = repo
-        .resolve(&head)
-        .map_err(|e| shallow_help(repo, &head, e))?;
-    let base = match args
-        .base
-        .clone()
-        .or_else(|| from_env.then(|| env("PRE_COMMIT_FROM_REF")).flatten())
-    {
-        Some(base) => base,
-        None => {
-            let default = match repo.default_branch() {
-                Ok(b) => b,
-                Err(e) if repo.is_shallow() => {
-                    return Err(Error::with_help(
-                        format!(
-                            "this is a shallow clone and the default branch is not in it ({e})"
-                        ),
-                        "fetch the full history (`fetch-depth: 0` with actions/checkout, or `git fetch --unshallow`), or pass --base",
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let id = repo.merge_base(&head, &default)?;
-            let label = format!("merge-base of {head} and {default}");
-            let hex = id.to_string();
-            let short = &hex[..hex.len().min(7)];
-            return Ok((
-                Side::Rev(head_id.to_string()),
-                Range {
-                    base: format!("{label} ({short})"),
-                    head: named(repo, &head)?,
-                    changes: Vec::new(),
-                },
-                Diff::Trees(hex, head_id.to_string()),
-            ));
+    let (base, head, form, origin) = if let Some(spec) = &args.range {
+        let (base, head, form) = parse_range(spec)?;
+        (base, head, form, None)
+    } else if let Some((from, to)) = pre_commit {
+        (
+            from,
+            to,
+            Form::MergeBase,
+            Some("PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF".to_string()),
+        )
+    } else {
+        let head = args.head.clone().unwrap_or_else(|| "HEAD".into());
+        match &args.base {
+            Some(base) => (base.clone(), head, Form::MergeBase, None),
+            None => {
+                let default = match repo.default_branch() {
+                    Ok(b) => b,
+                    Err(e) if repo.is_shallow() => {
+                        return Err(Error::with_help(
+                            format!(
+                                "this is a shallow clone and the default branch is not in it ({e})"
+                            ),
+                            "fetch the full history (`fetch-depth: 0` with actions/checkout, or `git fetch --unshallow`), or pass --base",
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let origin = format!("{default} is the default branch");
+                (default, head, Form::MergeBase, Some(origin))
+            }
         }
     };
-    let base_id = repo
-        .resolve(&base)
-        .map_err(|e| shallow_help(repo, &base, e))?;
+    let resolved = match repo.range(&base, &head, form) {
+        // pre-commit itself compares unrelated histories tree to tree.
+        Err(GitError::NoMergeBase { .. })
+            if origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("PRE_COMMIT")) =>
+        {
+            repo.range(&base, &head, Form::TwoDot)?
+        }
+        other => other?,
+    };
+    let (base_id, head_id) = (resolved.base.to_string(), resolved.head.to_string());
+    let (spec, base_name) = match resolved.form {
+        Form::MergeBase => (
+            format!("{base}...{head}"),
+            format!("the merge-base {}", &base_id[..7]),
+        ),
+        Form::TwoDot => (format!("{base}..{head}"), side_name(&base, &base_id)),
+    };
     Ok((
-        Side::Rev(head_id.to_string()),
+        Side::Rev(head_id.clone()),
         Range {
-            base: named(repo, &base)?,
-            head: named(repo, &head)?,
+            spec,
+            origin,
+            form: match resolved.form {
+                Form::MergeBase => RangeForm::MergeBase,
+                Form::TwoDot => RangeForm::TwoDot,
+            },
+            base: base_name,
+            head: side_name(&head, &head_id),
+            base_commit: Some(base_id.clone()),
+            head_commit: Some(head_id.clone()),
             changes: Vec::new(),
         },
-        Diff::Trees(base_id.to_string(), head_id.to_string()),
+        Diff::Trees(base_id, head_id),
     ))
 }
 
@@ -181,13 +220,19 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         ));
     }
     let dir = display_path(&root, &ws.dir);
-    if args.fix && args.head.as_deref().is_some_and(|h| h != "HEAD") {
+    let (side, mut range, diff) = range(args, &repo)?;
+    if args.fix
+        && let Side::Rev(head) = &side
+        && repo.resolve("HEAD").ok().map(|id| id.to_string()).as_ref() != Some(head)
+    {
         return Err(Error::with_help(
-            "--fix rewrites the work tree, which holds HEAD, not the --head revision",
-            "run --fix without --head (or with --head HEAD), or check out the revision first",
+            format!(
+                "--fix rewrites the work tree, which holds HEAD, not the head of {}",
+                range.spec
+            ),
+            "run --fix on a range whose head is HEAD, or check out the revision first",
         ));
     }
-    let (side, mut range, diff) = range(args, &repo)?;
     let prefix = format!("{}/", dir.trim_end_matches('/'));
     let blobs = snapshot::program_blobs(&repo, &side, &prefix)?;
     // The program is read and parsed on other threads while this one diffs

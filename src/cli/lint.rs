@@ -70,6 +70,17 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
         Some(rev) => Some(rules::history::Base::load(&ws.root, &ws.dir, rev)?),
         None => None,
     };
+    if let Some(base) = &base
+        && g.format == report::Format::Human
+        && !g.quiet
+    {
+        writeln!(
+            out,
+            "History (ledger-rewritten, id-collision) checked over {}\n",
+            base.range
+        )
+        .map_err(Error::Output)?;
+    }
     let mut diagnostics = rules::lint_prefetched(&program, base.as_ref(), tracked);
     if !args.paths.is_empty() {
         let wanted: Vec<PathBuf> = args

@@ -56,8 +56,19 @@ pub enum GitError {
     )]
     Shallow { a: String, b: String },
 
+    /// A revision that does not resolve in a shallow clone, where it may lie
+    /// outside the fetched history.
+    #[error(
+        "cannot resolve revision `{rev}` ({detail}); this is a shallow clone, so it may lie outside the fetched history: \
+         fetch the full history (git fetch --unshallow, or `fetch-depth: 0` with actions/checkout)"
+    )]
+    ShallowRevision { rev: String, detail: String },
+
     /// Two revisions share no history.
-    #[error("{a} and {b} have no common ancestor; pass the base explicitly")]
+    #[error(
+        "`{a}` and `{b}` have no common ancestor, so there is no merge-base to compare with; \
+         to compare the two trees directly, give align-docs the two-dot range `{a}..{b}`"
+    )]
     NoMergeBase { a: String, b: String },
 
     /// A revision that does not resolve to a commit.

@@ -18,6 +18,8 @@ use super::{Context, rule};
 pub struct Base {
     /// The revision as the user wrote it.
     pub rev: String,
+    /// `main...HEAD (the merge-base 1a2b3c4)`, for the output's first line.
+    pub range: String,
     pub at_rev: Program,
     pub at_merge_base: Program,
 }
@@ -49,8 +51,11 @@ impl Base {
         } else {
             format!("{prefix}/")
         };
-        repo.resolve(rev).map_err(git)?;
-        let merge_base = repo.merge_base("HEAD", rev).map_err(git)?.to_string();
+        // The same rule as align-docs: REV...HEAD, against the merge-base.
+        let range = repo
+            .range(rev, "HEAD", crate::git::Form::MergeBase)
+            .map_err(git)?;
+        let merge_base = range.base.to_string();
         let read = |r: &str| -> Result<Program> {
             let blobs = repo.blobs_at(r, &prefix).map_err(git)?;
             let program = Program::from_listing(
@@ -66,6 +71,7 @@ impl Base {
         };
         Ok(Base {
             rev: rev.to_string(),
+            range: format!("{rev}...HEAD (the merge-base {})", &merge_base[..7]),
             at_rev: read(rev)?,
             at_merge_base: read(&merge_base)?,
         })

@@ -70,6 +70,15 @@ impl Repo {
         cmd
     }
 
+    fn orch_lint(&self, args: &[&str]) -> std::process::Output {
+        orch()
+            .current_dir(self.path())
+            .args(["lint", "--color", "never"])
+            .args(args)
+            .output()
+            .expect("run orch lint")
+    }
+
     /// Exit code and the JSON report.
     fn json(&self, args: &[&str]) -> (i32, Value) {
         let out = self
@@ -635,6 +644,125 @@ fn the_default_base_is_the_merge_base_with_the_default_branch() {
     );
 }
 
+/// A branch that changed the deployment, behind a `main` that moved on
+/// with its own release notes, store change and guide.
+fn behind_a_main_that_moved() -> Repo {
+    let r = Repo::new();
+    r.edit("deploy/app.yaml", "replicas: 1", "replicas: 2");
+    r.commit("scale out on the branch");
+    r.git(&["checkout", "-q", "main"]);
+    r.edit("CHANGELOG.md", "## 0.1.0", "## 0.1.1\n- Later.\n\n## 0.1.0");
+    r.edit("docs/rollback.md", "Apply", "Then apply");
+    clean_store_change(&r);
+    r.commit("main moves on");
+    r.git(&["checkout", "-q", "feature"]);
+    r
+}
+
+#[test]
+fn base_rev_is_the_merge_base_so_a_branch_behind_main_reports_its_own_changes_only() {
+    let r = behind_a_main_that_moved();
+    let merge_base = r.git(&["merge-base", "main", "HEAD"]).trim().to_string();
+    let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    // What `git diff main...HEAD` and the pull request show: one file.
+    assert_eq!(
+        r.git(&["diff", "--name-only", "main...HEAD"]),
+        "deploy/app.yaml\n"
+    );
+    let (code, v) = r.json(&["--base", "main"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["range"]["spec"], "main...HEAD");
+    assert_eq!(v["range"]["form"], "merge-base");
+    assert_eq!(v["range"]["changed"], 1, "{v:#}");
+    assert_eq!(v["range"]["base_commit"], merge_base.as_str());
+    assert_eq!(v["range"]["head_commit"], head.as_str());
+    // main's release and rollback notes are not this branch's.
+    assert_eq!(
+        r.codes(&["--base", "main"]).1,
+        ["release-notes-missing", "rollback-notes-missing"]
+    );
+    // The same as the three-dot range, and as the default (main is the
+    // default branch); the first line says which range was used.
+    for args in [&["--base", "main"][..], &["main...HEAD"], &["main..."], &[]] {
+        let out = r
+            .align(args)
+            .args(["--color", "never"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text.lines().next().unwrap_or_default();
+        let expected = format!(
+            "Documentation Alignment Checklist: main...HEAD{}: the merge-base {} to HEAD {}, 1 changed file",
+            if args.is_empty() {
+                " (main is the default branch)"
+            } else {
+                ""
+            },
+            &merge_base[..7],
+            &head[..7]
+        );
+        assert_eq!(first, expected, "{args:?}");
+    }
+    // lint --base takes the same rule, and says so first.
+    let out = r.orch_lint(&["--base", "main"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            format!(
+                "History (ledger-rewritten, id-collision) checked over main...HEAD (the merge-base {})",
+                &merge_base[..7]
+            )
+            .as_str()
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_two_dot_range_compares_the_two_trees_directly() {
+    let r = behind_a_main_that_moved();
+    // `git diff main..HEAD`: main's own changes show up, reversed.
+    let (code, v) = r.json(&["main..HEAD"]);
+    assert_eq!(v["range"]["spec"], "main..HEAD");
+    assert_eq!(v["range"]["form"], "two-dot");
+    assert_eq!(v["range"]["changed"], 5, "{v:#}");
+    let main = r.git(&["rev-parse", "main"]).trim().to_string();
+    assert_eq!(v["range"]["base_commit"], main.as_str());
+    assert!(v["range"]["base"].as_str().unwrap().starts_with("main "));
+    // Main's notes differ from the branch's, so they count as changed here
+    // and the deployment change passes: the reason the default is `...`.
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(r.json(&["main...HEAD"]).0, 1);
+    // `..HEAD` alone and an empty head side mean HEAD, as in git.
+    assert_eq!(r.json(&["main.."]).1["range"]["changed"], 5);
+    // One revision is not a range: the help gives both forms.
+    let out = r.align(&["main"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`main...HEAD`") && stderr.contains("`main..HEAD`"),
+        "{stderr}"
+    );
+    // A range and --base (or --staged) together are refused.
+    r.align(&["main..HEAD", "--base", "main"]).assert().code(2);
+    r.align(&["main..HEAD", "--staged"]).assert().code(2);
+}
+
+#[test]
+fn unrelated_histories_have_no_merge_base_and_the_help_names_the_two_dot_form() {
+    let r = Repo::new();
+    r.git(&["checkout", "-q", "--orphan", "other"]);
+    r.commit("a root of its own");
+    let out = r.align(&["--base", "main"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no common ancestor"), "{stderr}");
+    assert!(stderr.contains("`main..HEAD`"), "{stderr}");
+    assert_eq!(r.json(&["main..HEAD"]).1["range"]["form"], "two-dot");
+}
+
 #[test]
 fn a_shallow_clone_without_the_merge_base_is_exit_2_with_the_fix() {
     let r = Repo::new();
@@ -673,13 +801,45 @@ fn a_shallow_clone_without_the_merge_base_is_exit_2_with_the_fix() {
     assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
     // An explicit base outside the fetched history says the same.
     let base = r.git(&["rev-parse", "main~1"]).trim().to_string();
+    let run = |args: &[&str]| {
+        orch()
+            .current_dir(&dir)
+            .env_remove("PRE_COMMIT_FROM_REF")
+            .env_remove("PRE_COMMIT_TO_REF")
+            .arg("align-docs")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    for args in [
+        &["--base", base.as_str()][..],
+        // Both tips are in the clone, their merge-base is not.
+        &["--base", "origin/main"],
+        &["origin/main...HEAD"],
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("shallow"), "{args:?}: {stderr}");
+        assert!(stderr.contains("fetch-depth: 0"), "{args:?}: {stderr}");
+    }
+    // The two-dot form needs no merge-base: both tips are enough.
+    let out = run(&["origin/main..HEAD", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // lint --base holds the same guard.
     let out = orch()
         .current_dir(&dir)
-        .args(["align-docs", "--base", &base])
+        .args(["lint", "--base", "origin/main"])
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("fetch-depth: 0"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
 }
 
 #[test]
