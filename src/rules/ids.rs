@@ -209,7 +209,8 @@ while its result is recorded on another.
 `tickets/P1-UI-02.md` with `id: P1-UI-01`: rename the file, or fix the id.
 `orch lint --fix` renames files when the id and the heading agree.
 "#,
-    check_id_mismatch
+    check_id_mismatch,
+    Document
 );
 
 /// Where a document of this kind and ID belongs, relative to the folder.
@@ -219,7 +220,7 @@ pub fn expected_name(kind: Kind, id: &str) -> Option<String> {
 
 fn check_id_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let program = cx.program;
-    for doc in &program.docs {
+    for doc in cx.documents() {
         let Some(kind) = doc.kind else { continue };
         let key = match kind {
             Kind::Ticket | Kind::Card => "id",

@@ -32,14 +32,52 @@ pub struct RuleMeta {
     pub docs: &'static str,
 }
 
+/// What a rule reads, which decides what must run again after an edit
+/// (the language server re-checks one document at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Each document on its own: the findings about a document depend on
+    /// its text and path alone, and the rule visits only
+    /// [`Context::documents`].
+    Document,
+    /// The whole program (the default, always correct).
+    Program,
+}
+
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>);
+    fn reach(&self) -> Reach {
+        Reach::Program
+    }
 }
 
-/// Declare a rule: a unit struct, its metadata and the function that checks.
+/// Declare a rule: a unit struct, its metadata and the function that checks,
+/// then `Document` for a rule of [`Reach::Document`].
 macro_rules! rule {
+    ($name:ident, $code:literal, $severity:ident, $summary:literal, $docs:expr, $check:path, Document) => {
+        $crate::rules::rule!(
+            $name,
+            $code,
+            $severity,
+            $summary,
+            $docs,
+            $check,
+            reach = Document
+        );
+    };
     ($name:ident, $code:literal, $severity:ident, $summary:literal, $docs:expr, $check:path) => {
+        $crate::rules::rule!(
+            $name,
+            $code,
+            $severity,
+            $summary,
+            $docs,
+            $check,
+            reach = Program
+        );
+    };
+    ($name:ident, $code:literal, $severity:ident, $summary:literal, $docs:expr, $check:path, reach = $reach:ident) => {
         pub struct $name;
 
         impl $crate::rules::Rule for $name {
@@ -59,6 +97,10 @@ macro_rules! rule {
                 out: &mut Vec<$crate::diagnostic::Diagnostic>,
             ) {
                 $check(cx, out)
+            }
+
+            fn reach(&self) -> $crate::rules::Reach {
+                $crate::rules::Reach::$reach
             }
         }
     };
@@ -117,11 +159,19 @@ pub struct Context<'p> {
     pub skills: HashSet<&'p str>,
     /// The program at `--base REV`, for the history rules.
     pub base: Option<&'p history::Base>,
+    /// The documents the [`Reach::Document`] rules visit (indexes into
+    /// `Program::docs`); all of them when `None`.
+    pub focus: Option<&'p [usize]>,
+    /// Cards' scopes read by an earlier run (the language server's),
+    /// reused for the cards whose text is unchanged.
+    pub scopes: Option<&'p ScopeCache>,
     /// Cards' scopes, parsed once for every scope rule.
     cards: std::sync::OnceLock<Vec<scopes::CardScope>>,
     /// The repository's files, read on first use.
-    tracked: std::sync::OnceLock<Vec<String>>,
+    tracked: std::sync::OnceLock<std::borrow::Cow<'p, [String]>>,
 }
+
+pub use scopes::ScopeCache;
 
 impl<'p> Context<'p> {
     pub fn new(program: &'p Program) -> Context<'p> {
@@ -130,8 +180,28 @@ impl<'p> Context<'p> {
             index: Index::build(program),
             skills: program.config.skills.iter().map(String::as_str).collect(),
             base: None,
+            focus: None,
+            scopes: None,
             cards: std::sync::OnceLock::new(),
             tracked: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Use these tracked files rather than reading them.
+    pub fn with_tracked(self, files: std::borrow::Cow<'p, [String]>) -> Context<'p> {
+        Context {
+            tracked: std::sync::OnceLock::from(files),
+            ..self
+        }
+    }
+
+    /// The documents a [`Reach::Document`] rule checks: every document, or
+    /// the [`Context::focus`].
+    pub fn documents(&self) -> Box<dyn Iterator<Item = &'p crate::model::Document> + 'p> {
+        let docs = &self.program.docs;
+        match self.focus {
+            None => Box::new(docs.iter()),
+            Some(focus) => Box::new(focus.iter().filter_map(|&i| docs.get(i))),
         }
     }
 
@@ -139,7 +209,7 @@ impl<'p> Context<'p> {
     /// is in a repository (`git ls-files`), else a walk of the work tree.
     pub fn tracked_files(&self) -> &[String] {
         self.tracked
-            .get_or_init(|| tracked_files(&self.program.root))
+            .get_or_init(|| tracked_files(&self.program.root).into())
     }
 
     /// Every card's scope, parsed on first use.
@@ -211,10 +281,18 @@ pub fn lint_prefetched<'p>(
     let mut cx = Context::new(program);
     cx.base = base;
     if let Some(files) = tracked {
-        cx.tracked = std::sync::OnceLock::from(files);
+        cx = cx.with_tracked(files.into());
     }
+    let found = check(&cx, |_| true);
+    finish(program, found)
+}
+
+/// The raw findings of the rules `select` picks, in registry order, each
+/// with its rule's code and default severity: what [`finish`] takes.
+pub fn check(cx: &Context<'_>, select: impl Fn(&dyn Rule) -> bool) -> Vec<Diagnostic> {
+    let rules: Vec<&dyn Rule> = RULES.iter().copied().filter(|r| select(*r)).collect();
     let mut found = Vec::new();
-    for (rule, out) in RULES.iter().zip(run_rules(&cx)) {
+    for (rule, out) in rules.iter().zip(run_rules(cx, &rules)) {
         let meta = rule.meta();
         for mut d in out {
             d.code = meta.code;
@@ -222,6 +300,13 @@ pub fn lint_prefetched<'p>(
             found.push(d);
         }
     }
+    found
+}
+
+/// Raw findings to the report: suppression comments, config severities,
+/// spans clamped to their files, sorted by file, position and code, and
+/// duplicates dropped.
+pub fn finish(program: &Program, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut kept = suppression::apply(program, found);
     kept.retain_mut(|d| match program.config.level(d.code) {
         Some(crate::config::Level::Off) => false,
@@ -256,31 +341,40 @@ pub fn lint_prefetched<'p>(
     kept
 }
 
-/// Each rule's findings, in registry order. The rules are independent
+/// Each rule's findings, in the order given. The rules are independent
 /// reads of one [`Context`], so they run on every core: workers take jobs
 /// in turn, the first job parsing the cards' globs (which every scope rule
 /// needs, the largest single piece of work) while the others start on the
 /// rules that do not need them. The result does not depend on the
 /// interleaving.
-fn run_rules(cx: &Context<'_>) -> Vec<Vec<Diagnostic>> {
-    let threads = if cx.program.docs.len() < 64 {
+fn run_rules(cx: &Context<'_>, rules: &[&dyn Rule]) -> Vec<Vec<Diagnostic>> {
+    let work = cx.focus.map_or(cx.program.docs.len(), |f| {
+        if rules.iter().all(|r| r.reach() == Reach::Document) {
+            f.len()
+        } else {
+            cx.program.docs.len()
+        }
+    });
+    let threads = if work < 64 {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    // Job 0 warms the card scopes; job i + 1 is RULES[i].
+    // Job 0 warms the card scopes; job i + 1 is rules[i].
     let mut found = crate::util::par_map(
-        RULES.len() + 1,
-        threads.min(RULES.len()),
+        rules.len() + 1,
+        threads.min(rules.len()).max(1),
         1,
         || (),
         |(), job| {
             let mut out = Vec::new();
             match job {
                 0 => {
-                    cx.cards();
+                    if threads > 1 {
+                        cx.cards();
+                    }
                 }
-                _ => RULES[job - 1].check(cx, &mut out),
+                _ => rules[job - 1].check(cx, &mut out),
             }
             out
         },
@@ -308,6 +402,50 @@ mod tests {
                 assert!(m.docs.contains(heading), "{} docs lack {heading}", m.code);
             }
             assert!(!m.summary.is_empty());
+        }
+    }
+
+    /// Every program the tests ship: the example and each rule's fixtures.
+    fn fixture_programs() -> Vec<std::path::PathBuf> {
+        let top = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![top.join(".orchestrator.example")];
+        for rule in std::fs::read_dir(top.join("testdata/rules")).expect("testdata/rules") {
+            let rule = rule.expect("entry").path();
+            for case in ["pass", "fail"] {
+                if rule.join(case).is_dir() {
+                    dirs.push(rule.join(case));
+                }
+            }
+        }
+        dirs
+    }
+
+    /// A [`Reach::Document`] rule run on one document at a time finds, in
+    /// total, what it finds on all of them at once, each finding (and its
+    /// related places) in the document it was run on: what the language
+    /// server relies on to re-check only the document that changed.
+    #[test]
+    fn document_rules_see_one_document_at_a_time() {
+        let key = |d: &Diagnostic| (d.file, d.span, d.code, d.message.clone());
+        let of_documents = |r: &dyn Rule| r.reach() == Reach::Document;
+        for dir in fixture_programs() {
+            let root = dir.parent().expect("parent");
+            let program = Program::load(root, &dir).expect("load fixture");
+            let mut whole = check(&Context::new(&program), of_documents);
+            let mut parts = Vec::new();
+            for (i, doc) in program.docs.iter().enumerate() {
+                let focus = [i];
+                let mut cx = Context::new(&program);
+                cx.focus = Some(&focus);
+                for d in check(&cx, of_documents) {
+                    assert_eq!(d.file, doc.file, "{}: {d:?}", dir.display());
+                    assert!(d.related.iter().all(|r| r.file == doc.file), "{d:?}");
+                    parts.push(d);
+                }
+            }
+            whole.sort_by_key(key);
+            parts.sort_by_key(key);
+            assert_eq!(whole, parts, "{}", dir.display());
         }
     }
 }

@@ -59,13 +59,45 @@ impl CardScope {
     }
 }
 
+/// Cards' scopes read by earlier runs, by card file, with the text they
+/// were read from. The language server keeps one across edits
+/// ([`super::Context::scopes`]), so a run reads (and parses the globs of)
+/// only the cards whose text changed.
+#[derive(Debug, Default)]
+pub struct ScopeCache {
+    read: std::sync::Mutex<
+        std::collections::HashMap<std::path::PathBuf, (std::sync::Arc<str>, Read)>,
+    >,
+}
+
+impl ScopeCache {
+    fn read(&self, cx: &Context<'_>, task: &crate::model::Task) -> Option<Read> {
+        let file = cx.program.file(cx.program.docs[task.card?].file);
+        let mut read = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((text, scope)) = read.get(&file.abs_path)
+            && std::sync::Arc::ptr_eq(text, &file.text)
+        {
+            return Some(scope.clone());
+        }
+        let scope = Read::read(cx.program, task)?;
+        read.insert(file.abs_path.clone(), (file.text.clone(), scope.clone()));
+        Some(scope)
+    }
+}
+
 pub(crate) fn card_scopes(cx: &Context<'_>) -> Vec<CardScope> {
     cx.index
         .tasks
         .iter()
         .enumerate()
         .filter_map(|(i, task)| {
-            let read = Read::read(cx.program, task)?;
+            let read = match cx.scopes {
+                Some(cache) => cache.read(cx, task)?,
+                None => Read::read(cx.program, task)?,
+            };
             Some(CardScope {
                 task: i,
                 file: read.file,

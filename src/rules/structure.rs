@@ -114,11 +114,12 @@ id: P1-UI-01
 ---
 ```
 "#,
-    check_frontmatter_missing
+    check_frontmatter_missing,
+    Document
 );
 
 fn check_frontmatter_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let text = &cx.program.file(doc.file).text;
         match &doc.front {
             Front::Missing => {
@@ -162,11 +163,12 @@ id: [P1-UI-01      <- unclosed flow sequence
 ---
 ```
 "#,
-    check_frontmatter_invalid
+    check_frontmatter_invalid,
+    Document
 );
 
 fn check_frontmatter_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         match &doc.front {
             Front::Invalid(e) => out.push(
                 Diagnostic::new("", doc.file, e.span, format!("front matter is not valid YAML: {}", e.message))
@@ -236,12 +238,13 @@ id: P1-UI-01
 ---
 ```
 "#,
-    check_kind_unknown
+    check_kind_unknown,
+    Document
 );
 
 fn check_kind_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let kinds = || Kind::ALL.iter().map(|k| k.as_str());
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let Front::Map(fm) = &doc.front else { continue };
         match (&doc.kind_text, doc.kind) {
             (_, Some(_)) => {}
@@ -401,11 +404,12 @@ ticket without Exit Criteria cannot be judged done.
                                    <- no `- Exit Criteria:` item
 ```
 "#,
-    check_field_missing
+    check_field_missing,
+    Document
 );
 
 fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let (Some(kind), Front::Map(fm)) = (doc.kind, &doc.front) else {
             continue;
         };
@@ -513,11 +517,12 @@ treats an empty criterion as unclear acceptance criteria.
 - Exit Criteria: TBD        <- say what must be true when the task is done
 ```
 "#,
-    check_field_empty
+    check_field_empty,
+    Document
 );
 
 fn check_field_empty(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let (Some(kind), Front::Map(fm)) = (doc.kind, &doc.front) else {
             continue;
         };
@@ -692,11 +697,12 @@ stauts: done     <- did you mean `status`?
 ---
 ```
 "#,
-    check_field_unknown
+    check_field_unknown,
+    Document
 );
 
 fn check_field_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let (Some(kind), Front::Map(fm)) = (doc.kind, &doc.front) else {
             continue;
         };
@@ -749,11 +755,12 @@ heading, the facts are not found and the document looks empty.
 ## Ticket: P1-UI-01        <- the heading is `## Dispatch Ticket: P1-UI-01`
 ```
 "#,
-    check_section_missing
+    check_section_missing,
+    Document
 );
 
 fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let (Some(kind), Front::Map(fm)) = (doc.kind, &doc.front) else {
             continue;
         };
@@ -893,11 +900,12 @@ row; an extra cell shifts a row's facts one column to the right.
                           ^^^^^ the column is `Owner Skill`
 ```
 "#,
-    check_table_malformed
+    check_table_malformed,
+    Document
 );
 
 fn check_table_malformed(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for doc in &cx.program.docs {
+    for doc in cx.documents() {
         let mut tables: Vec<(TableView<'_>, &[&str], &str)> = Vec::new();
         match doc.kind {
             Some(Kind::Plan) => {
