@@ -32,6 +32,22 @@ pub struct Related {
     pub message: String,
 }
 
+/// A repair a tool may offer (the language server's quick fixes): edits,
+/// each replacing a span of a file with new text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, in the imperative: "Rename to `status`".
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub file: FileId,
+    pub span: Span,
+    pub text: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: &'static str,
@@ -43,6 +59,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// Repairs to offer; the text reports do not show them.
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -58,6 +76,7 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
@@ -68,6 +87,20 @@ impl Diagnostic {
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
+        self
+    }
+
+    /// Offer a fix that replaces `span` of the diagnostic's own file with
+    /// `text` (an insertion when the span is empty).
+    pub fn fix(mut self, title: impl Into<String>, span: Span, text: impl Into<String>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            edits: vec![Edit {
+                file: self.file,
+                span,
+                text: text.into(),
+            }],
+        });
         self
     }
 

@@ -41,18 +41,18 @@ fn check_dep_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             if !is_valid_id(d) || cx.index.task(d).is_some() {
                 continue;
             }
-            out.push(
-                Diagnostic::new(
-                    "",
-                    plan.file,
-                    dep.span,
-                    format!("`{}` depends on `{d}`, which is not a task", task.id),
-                )
-                .help(format!(
-                    "name a Branch ID from the backlog{}",
-                    did_you_mean(nearest(d, ids()))
-                )),
-            );
+            let near = nearest(d, ids());
+            let found = Diagnostic::new(
+                "",
+                plan.file,
+                dep.span,
+                format!("`{}` depends on `{d}`, which is not a task", task.id),
+            )
+            .help(format!(
+                "name a Branch ID from the backlog{}",
+                did_you_mean(near)
+            ));
+            out.push(super::rename(cx.program, found, dep.span, d, near));
         }
     }
 }

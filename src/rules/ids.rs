@@ -332,18 +332,18 @@ fn check_task_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if v.is_empty() || !is_valid_id(v) || cx.index.task(v).is_some() {
             return;
         }
-        out.push(
-            Diagnostic::new(
-                "",
-                file,
-                id.span,
-                format!("{what} names `{v}`, which is not in the Branch Backlog"),
-            )
-            .help(format!(
-                "add `{v}` to the plan's backlog, or fix the ID{}",
-                did_you_mean(nearest(v, ids()))
-            )),
-        );
+        let near = nearest(v, ids());
+        let found = Diagnostic::new(
+            "",
+            file,
+            id.span,
+            format!("{what} names `{v}`, which is not in the Branch Backlog"),
+        )
+        .help(format!(
+            "add `{v}` to the plan's backlog, or fix the ID{}",
+            did_you_mean(near)
+        ));
+        out.push(super::rename(program, found, id.span, v, near));
     };
     for doc in &program.docs {
         match doc.kind {

@@ -147,6 +147,27 @@ pub static RULES: &[&dyn Rule] = &[
     &suppression::SuppressionUnused,
 ];
 
+/// Offer renaming `wrong`, written inside `span` of the diagnostic's file,
+/// to `right` (a did-you-mean as a fix), when there is a `right`.
+pub(crate) fn rename(
+    program: &Program,
+    d: Diagnostic,
+    span: crate::source::Span,
+    wrong: &str,
+    right: Option<&str>,
+) -> Diagnostic {
+    let Some(right) = right else { return d };
+    let file = program.file(d.file);
+    let span = file.clamp(span);
+    let at = file.text[span.start..span.end]
+        .find(wrong)
+        .filter(|_| !wrong.is_empty())
+        .map_or(span, |i| {
+            crate::source::Span::new(span.start + i, span.start + i + wrong.len())
+        });
+    d.fix(format!("Rename to `{right}`"), at, right)
+}
+
 /// The rule with this code.
 pub fn find(code: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().code == code)
@@ -233,7 +254,9 @@ pub fn tracked_in_git(root: &std::path::Path) -> Option<Vec<String>> {
         .ok()
 }
 
-fn tracked_files(root: &std::path::Path) -> Vec<String> {
+/// The tracked files of the work tree at `root`: the git index's, else a walk
+/// (what [`Context::tracked_files`] reads).
+pub fn tracked_files(root: &std::path::Path) -> Vec<String> {
     if let Some(files) = tracked_in_git(root) {
         return files;
     }

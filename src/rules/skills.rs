@@ -82,18 +82,18 @@ fn check_skill_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if name.is_empty() || templates::is_placeholder(name) || cx.skills.contains(name) {
             continue;
         }
-        out.push(
-            Diagnostic::new(
-                "",
-                file,
-                skill.span,
-                format!("the {what} names the skill `{name}`, which config does not define"),
-            )
-            .help(format!(
-                "use a skill from config `skills`{}, or add `{name}` there",
-                did_you_mean(nearest(name, cx.skills.iter().copied()))
-            )),
-        );
+        let near = nearest(name, cx.skills.iter().copied());
+        let found = Diagnostic::new(
+            "",
+            file,
+            skill.span,
+            format!("the {what} names the skill `{name}`, which config does not define"),
+        )
+        .help(format!(
+            "use a skill from config `skills`{}, or add `{name}` there",
+            did_you_mean(near)
+        ));
+        out.push(super::rename(cx.program, found, skill.span, name, near));
     }
 }
 

@@ -55,11 +55,11 @@ fn check_status_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             _ => continue,
         };
         if !ok {
-            out.push(
-                Diagnostic::new("", doc.file, status.span, format!("`{v}` is not a status")).help(
-                    format!("use one of {all}{}", did_you_mean(nearest(v, words))),
-                ),
-            );
+            let near = nearest(v, words);
+            let found =
+                Diagnostic::new("", doc.file, status.span, format!("`{v}` is not a status"))
+                    .help(format!("use one of {all}{}", did_you_mean(near)));
+            out.push(super::rename(cx.program, found, status.span, v, near));
         }
     }
     for row in &cx.index.ledger {
@@ -68,18 +68,24 @@ fn check_status_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         if row.result.is_none() && !text.value.trim().is_empty() {
             let words = Outcome::ALL.iter().map(|o| o.as_str());
-            out.push(
-                Diagnostic::new(
-                    "",
-                    row.file,
-                    text.span,
-                    format!("`{}` is not a result", text.value.trim()),
-                )
-                .help(format!(
-                    "write `pass`, `partial` or `fail`{}",
-                    did_you_mean(nearest(&text.value.trim().to_lowercase(), words))
-                )),
-            );
+            let near = nearest(&text.value.trim().to_lowercase(), words);
+            let found = Diagnostic::new(
+                "",
+                row.file,
+                text.span,
+                format!("`{}` is not a result", text.value.trim()),
+            )
+            .help(format!(
+                "write `pass`, `partial` or `fail`{}",
+                did_you_mean(near)
+            ));
+            out.push(super::rename(
+                cx.program,
+                found,
+                text.span,
+                text.value.trim(),
+                near,
+            ));
         }
     }
 }

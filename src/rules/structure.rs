@@ -78,18 +78,18 @@ fn check_config_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let codes = || super::RULES.iter().map(|r| r.meta().code);
     for key in cx.program.config.rules.keys() {
         if super::find(&key.value).is_none() {
-            out.push(
-                Diagnostic::new(
-                    "",
-                    file,
-                    key.span,
-                    format!("`{}` is not a rule code", key.value),
-                )
-                .help(format!(
-                    "use a code from `orch rules`{}",
-                    did_you_mean(nearest(&key.value, codes()))
-                )),
-            );
+            let near = nearest(&key.value, codes());
+            let found = Diagnostic::new(
+                "",
+                file,
+                key.span,
+                format!("`{}` is not a rule code", key.value),
+            )
+            .help(format!(
+                "use a code from `orch rules`{}",
+                did_you_mean(near)
+            ));
+            out.push(super::rename(cx.program, found, key.span, &key.value, near));
         }
     }
 }
@@ -248,8 +248,9 @@ fn check_kind_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Front::Map(fm) = &doc.front else { continue };
         match (&doc.kind_text, doc.kind) {
             (_, Some(_)) => {}
-            (Some(text), None) => out.push(
-                Diagnostic::new(
+            (Some(text), None) => {
+                let near = nearest(text.value.trim(), kinds());
+                let found = Diagnostic::new(
                     "",
                     doc.file,
                     text.span,
@@ -258,9 +259,16 @@ fn check_kind_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .help(format!(
                     "use one of {}{}",
                     Kind::spellings(),
-                    did_you_mean(nearest(text.value.trim(), kinds()))
-                )),
-            ),
+                    did_you_mean(near)
+                ));
+                out.push(super::rename(
+                    cx.program,
+                    found,
+                    text.span,
+                    text.value.trim(),
+                    near,
+                ));
+            }
             (None, None) => {
                 let span = fm
                     .get("kind")
@@ -414,25 +422,34 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let at = fm.get("kind").map_or(fm.span, |n| n.span);
+        let text = &cx.program.file(doc.file).text;
         for (key, required) in front_keys(kind) {
             if *required && *key != "kind" && fm.get(key).is_none() {
-                out.push(
-                    Diagnostic::new(
-                        "",
-                        doc.file,
-                        at,
-                        format!("the {kind} has no `{key}` in its front matter"),
-                    )
-                    .label(format!("this {kind} needs `{key}:`"))
-                    .help(format!("add `{key}: ...` to the front matter")),
-                );
+                let d = Diagnostic::new(
+                    "",
+                    doc.file,
+                    at,
+                    format!("the {kind} has no `{key}` in its front matter"),
+                )
+                .label(format!("this {kind} needs `{key}:`"))
+                .help(format!("add `{key}: ...` to the front matter"));
+                out.push(add_line(
+                    text,
+                    d,
+                    (fm.span.end, String::new()),
+                    &format!("{key}: <{key}>"),
+                ));
             }
         }
-        let missing = |out: &mut Vec<Diagnostic>, span: Span, what: &str, field: &str| {
-            out.push(
-                Diagnostic::new("", doc.file, span, format!("{what} has no `{field}` field"))
-                    .help(format!("add a `- {field}: ...` item")),
-            );
+        let missing = |out: &mut Vec<Diagnostic>,
+                       span: Span,
+                       what: &str,
+                       field: &str,
+                       after: (usize, String)| {
+            let d = Diagnostic::new("", doc.file, span, format!("{what} has no `{field}` field"))
+                .help(format!("add a `- {field}: ...` item"));
+            let line = format!("- {field}: <{}>", field.to_lowercase());
+            out.push(add_line(text, d, after, &line));
         };
         match kind {
             Kind::Plan => {
@@ -440,7 +457,8 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 if let Some(goal) = plan.goal {
                     for f in templates::GOAL_FIELDS {
                         if goal.item(f).is_none() {
-                            missing(out, goal.heading.span, "the Program Goal", f);
+                            let after = after_items(text, goal.items(), goal.span, None);
+                            missing(out, goal.heading.span, "the Program Goal", f, after);
                         }
                     }
                 }
@@ -448,13 +466,23 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     let what = format!("phase {}", phase.id.value);
                     for f in templates::PHASE_FIELDS {
                         if phase.section.item(f).is_none() {
-                            missing(out, phase.section.heading.span, &what, f);
+                            let s = &phase.section;
+                            let after = after_items(text, s.items(), s.span, None);
+                            missing(out, phase.section.heading.span, &what, f, after);
                         }
                     }
                     if let Some(ws) = phase.section.item("Workstreams") {
                         for w in templates::WORKSTREAMS {
                             if ws.child(w).is_none() {
-                                missing(out, label_span(ws), &format!("{what}'s Workstreams"), w);
+                                let after =
+                                    after_items(text, ws.children.iter(), ws.span, Some(ws));
+                                missing(
+                                    out,
+                                    label_span(ws),
+                                    &format!("{what}'s Workstreams"),
+                                    w,
+                                    after,
+                                );
                             }
                         }
                     }
@@ -472,7 +500,8 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 for f in fields {
                     if section.item(f).is_none() {
-                        missing(out, section.heading.span, &format!("the {kind}"), f);
+                        let after = after_items(text, section.items(), section.span, None);
+                        missing(out, section.heading.span, &format!("the {kind}"), f, after);
                     }
                 }
                 if kind == Kind::Card
@@ -480,13 +509,65 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 {
                     for f in templates::SCOPE_FIELDS {
                         if scope.child(f).is_none() {
-                            missing(out, label_span(scope), "the Allowed Scope", f);
+                            let after =
+                                after_items(text, scope.children.iter(), scope.span, Some(scope));
+                            missing(out, label_span(scope), "the Allowed Scope", f, after);
                         }
                     }
                 }
             }
             Kind::Ledger | Kind::Sheet => {}
         }
+    }
+}
+
+/// Where a new list item goes: after the last of `items`, as indented as
+/// it; without items, after `fallback` (the heading line, or the `parent`
+/// item, one level deeper).
+fn after_items<'a>(
+    text: &str,
+    items: impl Iterator<Item = &'a Item>,
+    fallback: Span,
+    parent: Option<&Item>,
+) -> (usize, String) {
+    let indent = |at: usize| {
+        let start = text[..at.min(text.len())]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
+        text[start..at.min(text.len())]
+            .chars()
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect::<String>()
+    };
+    match items.last() {
+        Some(last) => (last.span.end, indent(last.span.start)),
+        None => match parent {
+            Some(p) => (p.span.end, format!("{}  ", indent(p.span.start))),
+            None => (fallback.end, String::new()),
+        },
+    }
+}
+
+/// Offer to insert `line` (indented) on a line of its own after the line
+/// holding `after`.
+fn add_line(text: &str, d: Diagnostic, (after, indent): (usize, String), line: &str) -> Diagnostic {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let after = after.min(text.len());
+    let title = format!("Add `{}`", line.trim_start_matches("- "));
+    if after > 0 && text.as_bytes()[after - 1] == b'\n' {
+        return d.fix(title, Span::empty(after), format!("{indent}{line}{eol}"));
+    }
+    match text[after..].find('\n') {
+        Some(i) => d.fix(
+            title,
+            Span::empty(after + i + 1),
+            format!("{indent}{line}{eol}"),
+        ),
+        None => d.fix(
+            title,
+            Span::empty(text.len()),
+            format!("{eol}{indent}{line}"),
+        ),
     }
 }
 
@@ -717,18 +798,18 @@ fn check_field_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .map(|(k, _)| format!("`{k}`"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            out.push(
-                Diagnostic::new(
-                    "",
-                    doc.file,
-                    key.span,
-                    format!("`{}` is not a {kind} key", key.value),
-                )
-                .help(match nearest(&key.value, names) {
-                    Some(n) => format!("did you mean `{n}`? A {kind} defines {list}"),
-                    None => format!("a {kind} defines {list}; remove the key"),
-                }),
-            );
+            let near = nearest(&key.value, names);
+            let found = Diagnostic::new(
+                "",
+                doc.file,
+                key.span,
+                format!("`{}` is not a {kind} key", key.value),
+            )
+            .help(match near {
+                Some(n) => format!("did you mean `{n}`? A {kind} defines {list}"),
+                None => format!("a {kind} defines {list}; remove the key"),
+            });
+            out.push(super::rename(cx.program, found, key.span, &key.value, near));
         }
     }
 }
@@ -940,25 +1021,29 @@ fn check_table_malformed(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     .map(|c| c.text.as_str())
                     .filter(|t| !expected.iter().any(|e| same_label(t, e)))
                     .collect();
-                let hint = match unknown
+                let rename = unknown
                     .first()
-                    .and_then(|u| nearest(u, missing.iter().copied()).map(|n| (*u, n)))
-                {
+                    .and_then(|u| nearest(u, missing.iter().copied()).map(|n| (*u, n)));
+                let hint = match rename {
                     Some((u, n)) => format!("rename the column `{u}` to `{n}`; "),
                     None => String::new(),
                 };
-                out.push(
-                    Diagnostic::new(
-                        "",
-                        doc.file,
-                        view.table.header.span,
-                        format!("the {name} table has no {list} column"),
-                    )
-                    .help(format!(
-                        "{hint}the columns are | {} |",
-                        expected.join(" | ")
-                    )),
-                );
+                let mut found = Diagnostic::new(
+                    "",
+                    doc.file,
+                    view.table.header.span,
+                    format!("the {name} table has no {list} column"),
+                )
+                .help(format!(
+                    "{hint}the columns are | {} |",
+                    expected.join(" | ")
+                ));
+                if let Some((u, n)) = rename
+                    && let Some(cell) = view.table.header.cells.iter().find(|c| c.text == u)
+                {
+                    found = super::rename(cx.program, found, cell.span, u, Some(n));
+                }
+                out.push(found);
             }
             for (i, cell) in view.table.header.cells.iter().enumerate() {
                 if view.table.header.cells[..i]

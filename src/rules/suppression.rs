@@ -149,22 +149,28 @@ pub fn apply(program: &crate::model::Program, diagnostics: Vec<Diagnostic>) -> V
                 continue;
             }
             let known = super::find(code).is_some();
+            let codes = super::RULES.iter().map(|r| r.meta().code);
+            let near = crate::util::nearest(code, codes);
             let (message, help) = if known {
                 (
                     format!("`orch-ignore {code}` suppresses nothing"),
                     "remove the comment; nothing here triggers that rule".to_string(),
                 )
             } else {
-                let codes = super::RULES.iter().map(|r| r.meta().code);
                 (
                     format!("`{code}` is not a rule code"),
                     format!(
                         "fix the code{}; `orch rules` lists them",
-                        crate::util::did_you_mean(crate::util::nearest(code, codes))
+                        crate::util::did_you_mean(near)
                     ),
                 )
             };
-            kept.push(Diagnostic::new(SUPPRESSION_UNUSED, s.file, s.comment, message).help(help));
+            let d = Diagnostic::new(SUPPRESSION_UNUSED, s.file, s.comment, message).help(help);
+            kept.push(if known {
+                remove_code(program, d, s, code)
+            } else {
+                super::rename(program, d, s.comment, code, near)
+            });
         }
     }
     for d in &mut kept {
@@ -176,6 +182,40 @@ pub fn apply(program: &crate::model::Program, diagnostics: Vec<Diagnostic>) -> V
 }
 
 const SUPPRESSION_UNUSED: &str = "suppression-unused";
+
+/// Offer to remove an unused code: the whole comment (and its line end)
+/// when it is the comment's only code, else the code alone.
+fn remove_code(
+    program: &crate::model::Program,
+    d: Diagnostic,
+    s: &Suppression,
+    code: &str,
+) -> Diagnostic {
+    let text = &program.file(s.file).text;
+    let comment = program.file(s.file).clamp(s.comment);
+    if s.codes.len() == 1 {
+        let rest = &text[comment.end..];
+        let eol = if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(rest.starts_with('\n'))
+        };
+        return d.fix(
+            "Remove the comment",
+            Span::new(comment.start, comment.end + eol),
+            "",
+        );
+    }
+    let inner = &text[comment.start..comment.end];
+    match inner.find(&format!(" {code}")) {
+        Some(i) => d.fix(
+            format!("Remove `{code}`"),
+            Span::new(comment.start + i, comment.start + i + 1 + code.len()),
+            "",
+        ),
+        None => d,
+    }
+}
 
 #[cfg(test)]
 mod tests {
