@@ -5,7 +5,7 @@
 //! Module map: `source` (files and spans), `parse` (front matter, YAML,
 //! Markdown), `model` (typed documents and the program), `config`, `rules`
 //! (the rule trait, registry and rule families), `diagnostic` (plain data),
-//! `report` (emitters: human, json), `cli` (clap and the subcommands),
+//! `report` (emitters: human, json), `lsp` (the language server), `cli` (clap and the subcommands),
 //! `error` (operational failures and exit codes).
 
 pub mod agent;
@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod error;
 pub mod fsx;
 pub mod git;
+pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod report;

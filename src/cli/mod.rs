@@ -17,6 +17,7 @@ mod example;
 mod hook;
 mod init;
 mod lint;
+mod lsp;
 mod meta;
 mod replan;
 mod scope;
@@ -134,6 +135,9 @@ pub enum Command {
     Harvest(dispatch::HarvestArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
+    /// The language server, on stdin and stdout: diagnostics as you type,
+    /// completion, hover, definitions, references, quick fixes
+    Lsp(lsp::LspArgs),
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
@@ -169,6 +173,10 @@ pub fn run() -> Result<Outcome> {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Dispatch(_)) {
         no_huge_pages();
+    }
+    if let Command::Lsp(args) = &cli.command {
+        // The server writes stdout from its own thread: not under the lock.
+        return lsp::run(args, &cli.global);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -234,6 +242,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Dispatch(args) => dispatch::dispatch(args, g, out),
         Command::Harvest(args) => dispatch::harvest(args, g, out),
         Command::Completions(args) => completions::completions(args, out),
+        Command::Lsp(args) => lsp::run(args, g),
         Command::Man => completions::man(out),
     }
 }

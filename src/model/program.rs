@@ -448,6 +448,18 @@ fn read_file(path: &Path, symlink: bool) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// One document's text read from disk as [`Program::load`] reads it: a
+/// regular file (a symbolic link is not followed), within the size limit,
+/// UTF-8 without NUL bytes; or why it is not one.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let symlink = meta.file_type().is_symlink();
+    if !symlink && !meta.is_file() {
+        return Err(NOT_REGULAR.to_string());
+    }
+    decode(read_file(path, symlink))
+}
+
 /// Bytes to text: UTF-8 without NUL bytes.
 fn decode(bytes: Result<Vec<u8>, String>) -> Result<String, String> {
     let bytes = bytes?;

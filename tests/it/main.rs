@@ -11,6 +11,7 @@ mod git;
 mod handwritten;
 mod hook;
 mod hostile;
+mod lsp;
 mod rules;
 mod scope;
 mod sheet;
