@@ -11,7 +11,6 @@ use crate::source::{FileId, SourceFile, Span, Spanned};
 
 use super::document::Document;
 use super::status::{Kind, Outcome, TaskStatus};
-use super::templates;
 use super::views::{LedgerView, PlanView};
 
 pub use super::scope::effective_scope;
@@ -523,6 +522,9 @@ pub struct Task {
     pub objective: Option<Spanned<String>>,
     pub skill: Option<Spanned<String>>,
     pub deps: Vec<Spanned<String>>,
+    /// Text in the Dependencies cell that is not an ID (`(after review)`):
+    /// `dep-unreadable` reports it.
+    pub dep_prose: Vec<Spanned<String>>,
     pub done_criteria: Option<Spanned<String>>,
     /// Index into `Program::docs`.
     pub ticket: Option<usize>,
@@ -560,6 +562,10 @@ impl Index {
             let view = PlanView::of(plan);
             index.phases = view.phases.iter().map(|p| p.id.clone()).collect();
             if let Some(backlog) = &view.backlog {
+                // The IDs first: a Dependencies cell is read knowing every
+                // task, so a word that names one is an ID, not a remark.
+                let mut rows = Vec::new();
+                let mut ids = std::collections::HashSet::new();
                 for row in &backlog.table.rows {
                     let Some(id_cell) = backlog.cell(row, 0) else {
                         continue;
@@ -567,18 +573,16 @@ impl Index {
                     let id = id_cell.text.trim().trim_matches('`').to_string();
                     // An ID outside the syntax (`id-invalid`) is not a task:
                     // IDs become file names, so no command may see it.
-                    if !crate::util::is_valid_id(&id) || index.by_id.contains_key(&id) {
+                    if !crate::util::is_valid_id(&id) || !ids.insert(id.clone()) {
                         continue;
                     }
-                    let deps = backlog
+                    rows.push((id, id_cell, row));
+                }
+                let text = &program.file(plan.file).text;
+                for (id, id_cell, row) in rows {
+                    let read = backlog
                         .cell(row, 3)
-                        .map(|c| {
-                            if c.code.is_empty() && templates::is_none_marker(&c.text) {
-                                Vec::new()
-                            } else {
-                                c.entries()
-                            }
-                        })
+                        .map(|c| super::lists::read_deps(c, text, &|d| ids.contains(d)))
                         .unwrap_or_default();
                     index.by_id.insert(id.clone(), index.tasks.len());
                     index.tasks.push(Task {
@@ -589,7 +593,8 @@ impl Index {
                         },
                         objective: cell_text(backlog.cell(row, 1)),
                         skill: cell_text(backlog.cell(row, 2)),
-                        deps,
+                        deps: read.ids,
+                        dep_prose: read.prose,
                         done_criteria: cell_text(backlog.cell(row, 4)),
                         ticket: None,
                         card: None,

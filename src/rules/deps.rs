@@ -14,8 +14,10 @@ rule!(
     "a dependency names no task",
     r#"## What it does
 Reports an entry of a backlog row's Dependencies cell that is not the ID of
-a backlog row. The cell holds task IDs separated by commas; `-`, `—`, `none`
-or an empty cell mean none.
+a backlog row. The cell holds task IDs separated by commas, semicolons,
+`and` or spaces, in code spans or not; `-`, `—`, `none` or an empty cell
+mean none. An ID-shaped entry (one with a digit) that names no task is
+reported here; other words are `dep-unreadable`.
 
 ## Why it matters
 A task waiting on a task that does not exist is never ready: it sits in the
@@ -53,6 +55,65 @@ fn check_dep_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 did_you_mean(near)
             ));
             out.push(super::rename(cx.program, found, dep.span, d, near));
+        }
+    }
+}
+
+rule!(
+    DepUnreadable,
+    "dep-unreadable",
+    Error,
+    "a Dependencies cell holds text that is not a task ID",
+    r#"## What it does
+Reports text in a backlog row's Dependencies cell that is not a task ID: a
+remark in parentheses (`(after review)`), a condition in words (`once Dana
+signs off`), a word that names no task. orch reads every ID in the cell
+(commas, semicolons, `and` or spaces between them, code spans or not) and
+reports the rest rather than drop it.
+
+## Why it matters
+A dependency is a promise orch keeps: the task is not ready until every
+task it names is done. A condition in words is one orch cannot keep, so
+the task would be offered while the condition is still open.
+
+## Example
+```markdown
+| P2-UI-01 | ... | P2-CORE-01 (after review) | ... |
+                              ^^^^^^^^^^^^^^ make the review a task (`P2-QA-01`) and
+                                             depend on it, or move the note to the objective
+```
+"#,
+    check_dep_unreadable
+);
+
+fn check_dep_unreadable(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(plan) = cx.program.plan() else {
+        return;
+    };
+    let ids = || cx.index.tasks.iter().map(|t| t.id.as_str());
+    for task in &cx.index.tasks {
+        for prose in &task.dep_prose {
+            let text = prose.value.trim();
+            let near = nearest(text.trim_matches(['(', ')']), ids())
+                .map(|n| format!("; if it is a task, its ID is `{n}`"))
+                .unwrap_or_default();
+            out.push(
+                Diagnostic::new(
+                    "",
+                    plan.file,
+                    prose.span,
+                    format!(
+                        "`{}`'s Dependencies hold `{}`, which is not a task ID: orch cannot wait on it",
+                        task.id,
+                        crate::util::clip_chars(text, 60)
+                    ),
+                )
+                .label("not a task ID")
+                .help(format!(
+                    "make the condition a task and name its ID, or move the remark out of the cell (the Objective or Done Criteria){near}; {}",
+                    super::ids::DEP_SEPARATORS
+                )),
+            );
         }
     }
 }

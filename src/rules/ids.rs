@@ -27,22 +27,38 @@ An ID becomes a file name (`tickets/<ID>.md`), a log name and a git commit
 trailer. The syntax guarantees it is always a safe file name: no `/`, no
 `..`, no spaces.
 
+In a Dependencies cell, IDs are separated by commas, semicolons, `and` or
+spaces, so an entry that breaks the syntax is usually a separator orch
+does not read (`P1-UI-01/P1-UI-02`).
+
 ## Example
 ```markdown
-| P1 UI 01 | ... |     <- write `P1-UI-01`
+| P1 UI 01 | ... |                     <- write `P1-UI-01`
+| P1-UI-03 | ... | P1-UI-01/P1-UI-02 | <- write `P1-UI-01, P1-UI-02`
 ```
 "#,
     check_id_invalid
 );
 
+const ID_SYNTAX: &str = "IDs are letters, digits, `.`, `_` and `-`, starting with a letter or digit, never `..` (e.g. `P1-UI-01`)";
+
 fn bad_id(out: &mut Vec<Diagnostic>, file: FileId, id: &Spanned<String>, what: &str) {
     if !id.value.is_empty() && !is_valid_id(id.value.trim()) {
         out.push(
-            Diagnostic::new("", file, id.span, format!("`{}` is not a valid {what}", id.value.trim()))
-                .help("IDs are letters, digits, `.`, `_` and `-`, starting with a letter or digit, never `..` (e.g. `P1-UI-01`)"),
+            Diagnostic::new(
+                "",
+                file,
+                id.span,
+                format!("`{}` is not a valid {what}", id.value.trim()),
+            )
+            .help(ID_SYNTAX),
         );
     }
 }
+
+/// The help for an entry of a Dependencies cell that is not an ID: which
+/// separators work.
+pub const DEP_SEPARATORS: &str = "separate the task IDs with commas, semicolons, `and` or spaces (`P1-UI-01, P1-UI-02`), in code spans or not; `-` or `none` means none";
 
 fn check_id_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let program = cx.program;
@@ -58,11 +74,22 @@ fn check_id_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "task ID",
                 );
             }
-            if let Some(cell) = backlog.cell(row, 3)
-                && !(cell.code.is_empty() && templates::is_none_marker(&cell.text))
-            {
-                for dep in cell.entries() {
-                    bad_id(out, plan.file, &dep, "task ID");
+            if let Some(cell) = backlog.cell(row, 3) {
+                let text = &program.file(plan.file).text;
+                let deps =
+                    crate::model::lists::read_deps(cell, text, &|d| cx.index.task(d).is_some());
+                for dep in deps.ids {
+                    if !is_valid_id(dep.value.trim()) {
+                        out.push(
+                            Diagnostic::new(
+                                "",
+                                plan.file,
+                                dep.span,
+                                format!("`{}` is not a valid task ID", dep.value.trim()),
+                            )
+                            .help(format!("{DEP_SEPARATORS}; {ID_SYNTAX}")),
+                        );
+                    }
                 }
             }
         }

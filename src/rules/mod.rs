@@ -127,6 +127,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ids::TaskUnknown,
     &ids::PhaseUnknown,
     &deps::DepUnknown,
+    &deps::DepUnreadable,
     &deps::DepCycle,
     &skills::SkillUnknown,
     &skills::SkillMismatch,

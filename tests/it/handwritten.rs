@@ -152,3 +152,60 @@ fn a_card_whose_scope_orch_cannot_read_is_refused_never_run_on_a_smaller_scope()
         );
     }
 }
+
+#[test]
+fn every_dependency_in_a_cell_is_read_whatever_separates_them() {
+    for (cell, prose) in [
+        ("P1-CORE-01 and `P1-CORE-02`", None),
+        ("`P1-CORE-01`; `P1-CORE-02`", None),
+        ("P1-CORE-01 P1-CORE-02", None),
+        (
+            "P1-CORE-01, P1-CORE-02 (after review)",
+            Some("(after review)"),
+        ),
+        (
+            "`P1-CORE-02` and P1-CORE-01 once it is signed off",
+            Some("once it is signed off"),
+        ),
+    ] {
+        let tmp = repo_from("testdata/rules/dep-unreadable/pass");
+        edit(
+            tmp.path(),
+            ".orchestrator/plan.md",
+            "| P1-CORE-01 and `P1-CORE-02` |",
+            &format!("| {cell} |"),
+        );
+        let show = json(tmp.path(), &["show", "P1-DOCS-01"]);
+        let mut deps = strings(&show["dependencies"]);
+        deps.sort();
+        assert_eq!(deps, ["P1-CORE-01", "P1-CORE-02"], "{cell}");
+        let lint = json(tmp.path(), &["lint"]);
+        let found: Vec<(String, String)> = lint["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                let line = read(tmp.path(), ".orchestrator/plan.md")
+                    .lines()
+                    .nth(d["line"].as_u64().expect("line") as usize - 1)
+                    .expect("the line")
+                    .chars()
+                    .skip(d["column"].as_u64().expect("column") as usize - 1)
+                    .take(
+                        (d["end_column"].as_u64().expect("end")
+                            - d["column"].as_u64().expect("col")) as usize,
+                    )
+                    .collect();
+                (d["code"].as_str().expect("code").to_string(), line)
+            })
+            .collect();
+        match prose {
+            None => assert!(found.is_empty(), "{cell}: {found:?}"),
+            Some(p) => assert_eq!(
+                found,
+                [("dep-unreadable".to_string(), p.to_string())],
+                "{cell}"
+            ),
+        }
+    }
+}

@@ -167,6 +167,7 @@ rule_test!(id_mismatch, "id-mismatch");
 rule_test!(task_unknown, "task-unknown");
 rule_test!(phase_unknown, "phase-unknown");
 rule_test!(dep_unknown, "dep-unknown");
+rule_test!(dep_unreadable, "dep-unreadable");
 rule_test!(dep_cycle, "dep-cycle");
 rule_test!(skill_unknown, "skill-unknown");
 rule_test!(skill_mismatch, "skill-mismatch");
