@@ -22,6 +22,8 @@ mod meta;
 mod replan;
 mod scope;
 mod sheet;
+#[cfg(test)]
+mod suggested;
 mod transition;
 mod views;
 mod workspace;

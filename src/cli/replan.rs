@@ -48,7 +48,7 @@ pub fn replan(args: &ReplanArgs, g: &Global, out: &mut dyn Write) -> Result<Outc
         (program, decisions)
     } else {
         if !matches!(g.format, Format::Human | Format::Json) {
-            return Err(Error::usage("orch replan prints human or json"));
+            return Err(Error::usage("`orch replan` prints human or json"));
         }
         let ws = Workspace::find(g)?;
         let program = ws.load()?;
@@ -114,13 +114,13 @@ pub fn replan(args: &ReplanArgs, g: &Global, out: &mut dyn Write) -> Result<Outc
 
 pub fn log(args: &LogArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     if !matches!(g.format, Format::Human | Format::Json) {
-        return Err(Error::usage("orch log prints human or json"));
+        return Err(Error::usage("`orch log` prints human or json"));
     }
     let ws = Workspace::find(g)?;
     let repo = Repo::discover(&ws.dir).map_err(git_error)?.ok_or_else(|| {
         Error::with_help(
             format!("{} is not inside a git repository", ws.dir.display()),
-            "orch log reads the history from git commits; run it inside a clone",
+            "`orch log` reads the history from git commits; run it inside a clone",
         )
     })?;
     let commits = repo

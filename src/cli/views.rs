@@ -127,7 +127,10 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
                 .get(&t.id)
                 .and_then(|r| r.advice(&t.id))
                 .unwrap_or_default(),
-            TaskStatus::Partial => "needs a split (`orch split`) or a retry".to_string(),
+            TaskStatus::Partial => format!(
+                "needs a split (`orch split {} --into \"<part>\"`) or a retry",
+                t.id
+            ),
             TaskStatus::Failed => "needs root-cause analysis".to_string(),
             TaskStatus::Split => {
                 let children: Vec<&str> = index.children(&t.id).map(|c| c.id.as_str()).collect();

@@ -728,8 +728,8 @@ pub fn render(run: &RunFile, verdicts: &[Verdict]) -> String {
                 run.run
             )),
             (None, None) => s.push_str(&format!(
-                "- Recorded: no; `{}` stays `in_progress` (record a result by hand with `orch record`, or `orch block {}` it and `orch unblock` it to dispatch it again)\n",
-                v.task, v.task
+                "- Recorded: no; `{}` stays `in_progress` (record a result by hand with `orch record {} --result fail --evidence \"<what happened>\"`, or set it aside with `orch block {} --reason \"<why>\"` and dispatch it again after `orch unblock {} --reason \"<why>\"`)\n",
+                v.task, v.task, v.task, v.task
             )),
         }
     }

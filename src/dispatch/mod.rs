@@ -294,7 +294,7 @@ impl LastRun {
     pub fn advice(&self, task: &str) -> Option<String> {
         let run = &self.run;
         let by_hand = format!(
-            "record a result by hand (`orch record {task}`), or set it aside (`orch block {task}`) and `orch unblock {task}` it to dispatch it again"
+            "record a result by hand (`orch record {task} --result fail --evidence \"<what happened>\"`), or set it aside (`orch block {task} --reason \"<why>\"`) and dispatch it again after `orch unblock {task} --reason \"<why>\"`"
         );
         match self.state {
             RunState::Unended => Some(format!(
@@ -400,7 +400,7 @@ pub fn load_facts(root: &Path, dir: &Path, run: Option<&str>) -> Result<RunFile>
         None => run_files(&runs).pop().ok_or_else(|| {
             Error::with_help(
                 format!("no dispatch run in {}", runs.display()),
-                "run `orch dispatch` first",
+                "run `orch dispatch <GROUP>` first",
             )
         })?,
     };

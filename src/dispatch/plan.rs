@@ -105,7 +105,7 @@ pub fn check(
         if !index.is_ready(t) {
             let why = if t.status == TaskStatus::Blocked {
                 format!(
-                    "`{}` is `blocked`, not `todo` (`orch unblock {} --reason ...` first)",
+                    "`{}` is `blocked`, not `todo` (`orch unblock {} --reason \"<why>\"` first)",
                     t.id, t.id
                 )
             } else if t.status != TaskStatus::Todo {

@@ -422,7 +422,7 @@ impl<'c> Server<'c> {
             req::CodeActionRequest::METHOD => self.with_params(r, actions::code_actions),
             other => Err((
                 ErrorCode::MethodNotFound,
-                format!("orch lsp does not answer {other}"),
+                format!("`orch lsp` does not answer {other}"),
             )),
         };
         let response = match result {

@@ -37,10 +37,83 @@ pub struct Phase<'d> {
     pub section: Section<'d>,
 }
 
+/// A heading that starts like a phase (`## Phase 1: Load plugins`,
+/// `## Phase P2 - Sandbox`) but does not read `## Phase P<n>: <name>`.
+pub struct OddPhase<'d> {
+    pub section: Section<'d>,
+    /// The phase it most likely means (`P1`), when its number is there.
+    pub id: Option<String>,
+    /// The name after the number and its separator.
+    pub name: String,
+}
+
+impl OddPhase<'_> {
+    /// The heading as the template writes it.
+    pub fn fixed(&self) -> String {
+        let name = if self.name.is_empty() {
+            "<name>"
+        } else {
+            &self.name
+        };
+        format!(
+            "{} Phase {}: {name}",
+            "#".repeat(self.section.level.into()),
+            self.id.as_deref().unwrap_or("P<n>")
+        )
+    }
+}
+
+/// A heading read as a phase.
+enum PhaseHeading<'h> {
+    /// `Phase P1: <name>`: the ID and the name as written.
+    Phase(&'h str, &'h str),
+    /// Numbered like a phase but written otherwise: the ID it means, the
+    /// name.
+    Odd(Option<String>, String),
+}
+
+/// Read a heading as a phase; `None` for any other heading.
+fn phase_heading(h: &str) -> Option<PhaseHeading<'_>> {
+    let lower = h.to_ascii_lowercase();
+    let rest = lower.strip_prefix("phase")?;
+    if rest.starts_with(|c: char| c.is_alphabetic()) {
+        return None; // `Phases`, `Phased rollout`
+    }
+    let rest = &h[h.len() - rest.len()..];
+    if let Some(r) = rest.strip_prefix(' ') {
+        let (id, name) = r.split_once(':').unwrap_or((r, ""));
+        let id = id.trim();
+        if id.len() >= 2
+            && id.starts_with(['P', 'p'])
+            && id[1..].chars().all(|c| c.is_ascii_digit())
+        {
+            return Some(PhaseHeading::Phase(id, name));
+        }
+    }
+    // Written otherwise: find the number and the name after it.
+    let r = rest.trim_start_matches([' ', '-', '_', ':', '#']);
+    let token_end = r
+        .find(|c: char| c == ':' || c.is_whitespace() || matches!(c, '—' | '–'))
+        .unwrap_or(r.len());
+    let token = &r[..token_end];
+    let digits = token.trim_start_matches(['P', 'p']);
+    let id = (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| format!("P{digits}"));
+    // `Phase Tree`, `Phase one`: not a numbered phase, not a phase heading.
+    id.as_ref()?;
+    let name = r[token_end..]
+        .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '—' | '–' | '.'))
+        .trim()
+        .to_string();
+    Some(PhaseHeading::Odd(id, name))
+}
+
 pub struct PlanView<'d> {
     pub goal: Option<Section<'d>>,
     pub phase_tree: Option<Section<'d>>,
     pub phases: Vec<Phase<'d>>,
+    /// Headings that start like a phase but are not written as one.
+    pub odd_phases: Vec<OddPhase<'d>>,
     pub backlog_section: Option<Section<'d>>,
     pub backlog: Option<TableView<'d>>,
 }
@@ -54,21 +127,22 @@ impl<'d> PlanView<'d> {
                 .find(|s| same_label(&s.heading.value, name))
                 .copied()
         };
+        let mut odd_phases = Vec::new();
         let phases = sections
             .iter()
             .filter_map(|s| {
                 let h = &s.heading.value;
-                let rest = h
-                    .strip_prefix("Phase ")
-                    .or_else(|| h.strip_prefix("phase "))?;
-                let (id, name) = rest.split_once(':').unwrap_or((rest, ""));
-                let id = id.trim();
-                let valid = id.len() >= 2
-                    && id.starts_with(['P', 'p'])
-                    && id[1..].chars().all(|c| c.is_ascii_digit());
-                if !valid {
-                    return None;
-                }
+                let (id, name) = match phase_heading(h)? {
+                    PhaseHeading::Phase(id, name) => (id, name),
+                    PhaseHeading::Odd(id, name) => {
+                        odd_phases.push(OddPhase {
+                            section: *s,
+                            id,
+                            name,
+                        });
+                        return None;
+                    }
+                };
                 let off = h.find(id).unwrap_or(0);
                 let start = s.heading.span.start + off;
                 Some(Phase {
@@ -86,6 +160,7 @@ impl<'d> PlanView<'d> {
             goal: find(templates::GOAL_HEADING),
             phase_tree: find(templates::PHASE_TREE_HEADING),
             phases,
+            odd_phases,
             backlog_section,
             backlog,
         }

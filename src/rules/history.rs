@@ -181,7 +181,7 @@ fn check_ledger_rewritten(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         });
         let was = crate::util::clip_chars(key, 200);
         let help = format!(
-            "the ledger is append-only: restore the row as it is at {} and record a new result with `orch record {}`",
+            "the ledger is append-only: restore the row as it is at {}; a corrected result is a new row, which `orch record {} --result <pass|partial|fail> --evidence \"<what shows it>\"` appends while the task is in progress",
             base.rev, row.task.value
         );
         match changed {

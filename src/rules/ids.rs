@@ -341,6 +341,11 @@ not a row of the plan's Branch Backlog.
 The backlog is the task list. A ticket for a task the plan lacks is work no
 one planned; a ledger row for one is evidence that counts for nothing.
 
+A task whose row was deleted (its ticket or card still named by its own
+file) is not a typo: the help says to keep the row and cancel the task
+with `orch cancel <ID> --reason "<why>"`, which keeps its documents and
+ledger rows consistent.
+
 ## Example
 A ledger row `| P1-UI-1 | ... |` when the backlog says `P1-UI-01`.
 "#,
@@ -354,22 +359,63 @@ fn check_task_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let ids = || cx.index.tasks.iter().map(|t| t.id.as_str());
+    // Tasks whose documents are named by their own ID (`tickets/X.md` with
+    // `id: X`): their backlog row was deleted, not mistyped. With the
+    // ticket's status, when it has one.
+    let mut dropped: HashMap<String, Option<String>> = HashMap::new();
+    for doc in program
+        .docs_of(Kind::Ticket)
+        .chain(program.docs_of(Kind::Card))
+    {
+        let Some(id) = doc.id() else { continue };
+        let id = id.value.trim();
+        let stem = std::path::Path::new(&program.file(doc.file).path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if stem == id && is_valid_id(id) {
+            let status = doc
+                .front()
+                .and_then(|fm| fm.scalar("status"))
+                .map(|s| s.value);
+            let entry = dropped.entry(id.to_string()).or_default();
+            if entry.is_none() {
+                *entry = status;
+            }
+        }
+    }
     let mut unknown = |file: FileId, id: &Spanned<String>, what: &str| {
         let v = id.value.trim();
         if v.is_empty() || !is_valid_id(v) || cx.index.task(v).is_some() {
             return;
         }
         let near = nearest(v, ids());
+        let dropped_on_purpose = dropped.get(v);
+        let help = match dropped_on_purpose {
+            Some(Some(status)) if status.trim() == "done" => format!(
+                "`{v}` is done: put its row back in the plan's Branch Backlog (a done task stays in the plan, with its ledger rows)"
+            ),
+            Some(_) => format!(
+                "if `{v}` was dropped on purpose, put its backlog row back and cancel the task: `orch cancel {v} --reason \"<why>\"` (from todo or failed), which keeps its ticket, card and ledger rows consistent; if the row was lost, put it back"
+            ),
+            None => format!(
+                "add `{v}` to the plan's backlog, or fix the ID{}",
+                did_you_mean(near)
+            ),
+        };
         let found = Diagnostic::new(
             "",
             file,
             id.span,
             format!("{what} names `{v}`, which is not in the Branch Backlog"),
         )
-        .help(format!(
-            "add `{v}` to the plan's backlog, or fix the ID{}",
-            did_you_mean(near)
-        ));
+        .help(help);
+        // A task dropped on purpose is not a typo: no rename to offer.
+        let near = if dropped_on_purpose.is_some() {
+            None
+        } else {
+            near
+        };
         out.push(super::rename(program, found, id.span, v, near));
     };
     for doc in &program.docs {
@@ -399,14 +445,19 @@ rule!(
     "an ID's `P<n>` names a phase the Phase Tree lacks",
     r#"## What it does
 Reports a backlog ID of the form `P<n>-...` whose phase `P<n>` has no
-`## Phase P<n>: <name>` heading in the Phase Tree.
+`## Phase P<n>: <name>` heading in the Phase Tree, and a heading that
+starts like a phase but is not written as one (`## Phase 1: Load`,
+`## Phase P2 - Sandbox`): once, at the heading, with the rename, rather
+than once per backlog row of that phase.
 
 ## Why it matters
 Phases order the work and group it in `orch graph`. A task in a phase that
 does not exist has no outcome it serves.
 
 ## Example
-`P4-UI-01` in a plan whose Phase Tree stops at `## Phase P3: Rollout`.
+`P4-UI-01` in a plan whose Phase Tree stops at `## Phase P3: Rollout`;
+`## Phase 2 - Run plugins safely`, which reads `## Phase P2: Run plugins
+safely`.
 "#,
     check_phase_unknown
 );
@@ -415,14 +466,48 @@ fn check_phase_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(plan) = cx.program.plan() else {
         return;
     };
-    if cx.index.phases.is_empty() {
+    let view = PlanView::of(plan);
+    // A heading meant as a phase: one finding at the heading, none per row.
+    for odd in &view.odd_phases {
+        let rows = odd.id.as_deref().map_or(0, |id| {
+            cx.index
+                .tasks
+                .iter()
+                .filter(|t| phase_of(&t.id) == Some(id))
+                .count()
+        });
+        let rows = match (rows, odd.id.as_deref()) {
+            (0, _) | (_, None) => String::new(),
+            (1, Some(id)) => format!(", so the backlog's 1 task in {id} has no phase"),
+            (n, Some(id)) => format!(", so the backlog's {n} tasks in {id} have no phase"),
+        };
+        out.push(
+            Diagnostic::new(
+                "",
+                plan.file,
+                odd.section.heading.span,
+                format!(
+                    "`{}` is not read as a phase: a phase heading is `Phase P<n>: <name>`{rows}",
+                    odd.section.heading.value.trim()
+                ),
+            )
+            .label("not a phase heading")
+            .help(format!("rename it to `{}`", odd.fixed())),
+        );
+    }
+    if cx.index.phases.is_empty() && view.odd_phases.is_empty() {
         return; // section-missing reports the empty Phase Tree
     }
     for task in &cx.index.tasks {
         let Some(phase) = phase_of(&task.id) else {
             continue;
         };
-        if cx.index.phases.iter().any(|p| p.value == phase) {
+        if cx.index.phases.iter().any(|p| p.value == phase)
+            || view
+                .odd_phases
+                .iter()
+                .any(|o| o.id.as_deref() == Some(phase))
+        {
             continue;
         }
         let span = Span::new(task.at.span.start, task.at.span.start + phase.len());

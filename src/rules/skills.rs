@@ -107,7 +107,7 @@ Reports a ticket's Owner Skill, a card's Skill or a ledger row's Owner
 Skill that differs from the task's Owner Skill in the plan's backlog.
 
 ## Why it matters
-The plan row is the source; `orch new` copies it. A copy that drifted means
+The plan row is the source; `orch new card <ID>` copies it. A copy that drifted means
 the agent was dispatched under another skill than the one planned, or the
 evidence was recorded against the wrong owner.
 

@@ -109,7 +109,8 @@ The ledger is the evidence; the status is the claim. A `done` with no
 ```yaml
 status: done        <- but the ledger has no `pass` row for this task
 ```
-`orch record <ID> --result pass --evidence ...` writes both at once.
+`orch record <ID> --result pass --evidence "<what shows it>"` writes both
+at once, from `in_progress`.
 "#,
     check_status_ledger_mismatch
 );
@@ -143,8 +144,8 @@ fn check_status_ledger_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     ),
                 };
                 let mut d = Diagnostic::new("", status_at.file, status_at.span, message).help(format!(
-                    "record the `{need}` result (`orch record {} --result {need} --evidence ...`), or set the status the ledger supports",
-                    task.id
+                    "set `status: in_progress`, then record the `{need}` result, which appends the row and sets `{}` in one commit (`orch record {} --result {need} --evidence \"<what shows it>\"`); or set the status the ledger supports",
+                    task.status, task.id
                 ));
                 if let (Some(row), Some(text)) = (last, last.and_then(|r| r.result_text.as_ref())) {
                     d = d.related(row.file, text.span, "the latest ledger row");

@@ -441,43 +441,78 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
+        // A missing field: at the label that is the field misspelt, when
+        // one is there, with the rename; else at the section, with the
+        // field added after the last item.
         let missing = |out: &mut Vec<Diagnostic>,
+                       items: &[&Item],
                        span: Span,
                        what: &str,
                        field: &str,
                        after: (usize, String)| {
-            let d = Diagnostic::new("", doc.file, span, format!("{what} has no `{field}` field"))
-                .help(format!("add a `- {field}: ...` item"));
-            let line = format!("- {field}: <{}>", field.to_lowercase());
-            out.push(add_line(text, d, after, &line));
+            match misspelt_label(items.iter().copied(), field) {
+                Some(item) => {
+                    let label = item.label.as_ref().map_or("", |l| l.value.trim());
+                    let d = Diagnostic::new(
+                        "",
+                        doc.file,
+                        label_span(item),
+                        format!("{what} has no `{field}` field; `{label}` looks like it, misspelt"),
+                    )
+                    .label("did you mean this?")
+                    .help(format!("rename `- {label}:` to `- {field}:`"));
+                    out.push(super::rename(
+                        cx.program,
+                        d,
+                        label_span(item),
+                        label,
+                        Some(field),
+                    ));
+                }
+                None => {
+                    let d = Diagnostic::new(
+                        "",
+                        doc.file,
+                        span,
+                        format!("{what} has no `{field}` field"),
+                    )
+                    .help(format!("add a `- {field}: ...` item"));
+                    let line = format!("- {field}: <{}>", field.to_lowercase());
+                    out.push(add_line(text, d, after, &line));
+                }
+            }
         };
         match kind {
             Kind::Plan => {
                 let plan = PlanView::of(doc);
                 if let Some(goal) = plan.goal {
+                    let items: Vec<&Item> = goal.items().collect();
                     for f in templates::GOAL_FIELDS {
                         if goal.item(f).is_none() {
                             let after = after_items(text, goal.items(), goal.span, None);
-                            missing(out, goal.heading.span, "the Program Goal", f, after);
+                            missing(out, &items, goal.heading.span, "the Program Goal", f, after);
                         }
                     }
                 }
                 for phase in &plan.phases {
                     let what = format!("phase {}", phase.id.value);
+                    let items: Vec<&Item> = phase.section.items().collect();
                     for f in templates::PHASE_FIELDS {
                         if phase.section.item(f).is_none() {
                             let s = &phase.section;
                             let after = after_items(text, s.items(), s.span, None);
-                            missing(out, phase.section.heading.span, &what, f, after);
+                            missing(out, &items, phase.section.heading.span, &what, f, after);
                         }
                     }
                     if let Some(ws) = phase.section.item("Workstreams") {
+                        let children: Vec<&Item> = ws.children.iter().collect();
                         for w in templates::WORKSTREAMS {
                             if ws.child(w).is_none() {
                                 let after =
                                     after_items(text, ws.children.iter(), ws.span, Some(ws));
                                 missing(
                                     out,
+                                    &children,
                                     label_span(ws),
                                     &format!("{what}'s Workstreams"),
                                     w,
@@ -498,20 +533,36 @@ fn check_field_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 let Some(section) = view.section else {
                     continue;
                 };
+                let items: Vec<&Item> = section.items().collect();
                 for f in fields {
                     if section.item(f).is_none() {
                         let after = after_items(text, section.items(), section.span, None);
-                        missing(out, section.heading.span, &format!("the {kind}"), f, after);
+                        missing(
+                            out,
+                            &items,
+                            section.heading.span,
+                            &format!("the {kind}"),
+                            f,
+                            after,
+                        );
                     }
                 }
                 if kind == Kind::Card
                     && let Some(scope) = section.item("Allowed Scope")
                 {
+                    let children: Vec<&Item> = scope.children.iter().collect();
                     for f in templates::SCOPE_FIELDS {
                         if scope.child(f).is_none() {
                             let after =
                                 after_items(text, scope.children.iter(), scope.span, Some(scope));
-                            missing(out, label_span(scope), "the Allowed Scope", f, after);
+                            missing(
+                                out,
+                                &children,
+                                label_span(scope),
+                                "the Allowed Scope",
+                                f,
+                                after,
+                            );
                         }
                     }
                 }
@@ -574,6 +625,87 @@ fn add_line(text: &str, d: Diagnostic, (after, indent): (usize, String), line: &
 /// The label of an item, or the item when it has none.
 fn label_span(item: &Item) -> Span {
     item.label.as_ref().map_or(item.span, |l| l.span)
+}
+
+/// Every heading and field label the templates name.
+fn template_names() -> impl Iterator<Item = &'static str> {
+    [
+        templates::GOAL_HEADING,
+        templates::PHASE_TREE_HEADING,
+        templates::BACKLOG_HEADING,
+        templates::TICKET_HEADING,
+        templates::CARD_HEADING,
+        templates::LEDGER_HEADING,
+        templates::UNVERIFIED_HEADING,
+    ]
+    .into_iter()
+    .chain(templates::GOAL_FIELDS.iter().copied())
+    .chain(templates::PHASE_FIELDS.iter().copied())
+    .chain(templates::WORKSTREAMS.iter().copied())
+    .chain(templates::TICKET_FIELDS.iter().copied())
+    .chain(templates::CARD_FIELDS.iter().copied())
+    .chain(templates::SCOPE_FIELDS.iter().copied())
+}
+
+/// A heading that is the template's `name` written wrong: misspelt
+/// (`Codex Exectuion Card: P1-UI-01`, `Branch Backlogs`), or, for a titled
+/// heading, without its colon (`Codex Execution Card P1-UI-01`,
+/// `Dispatch Ticket - P1-UI-01`). Returns the section and, for a titled
+/// heading, what follows the name (the ID).
+fn misspelt_heading<'d>(
+    doc: &'d crate::model::Document,
+    name: &str,
+    titled: bool,
+) -> Option<(crate::model::Section<'d>, String)> {
+    let is_name = |head: &str| {
+        let head = head.trim().trim_end_matches(':').trim();
+        let (h, n) = (head.to_ascii_lowercase(), name.to_ascii_lowercase());
+        // A word missing or added: `Execution Card`, `Ticket`.
+        let part = |short: &str, long: &str| short.len() >= 5 && long.contains(short);
+        !head.is_empty()
+            && (same_label(head, name)
+                || nearest(head, [name]).is_some()
+                || part(&h, &n)
+                || part(&n, &h))
+            && !template_names().any(|t| t != name && same_label(t, head))
+    };
+    doc.sections().into_iter().find_map(|s| {
+        let h = s.heading.value.trim();
+        if titled {
+            if let Some((head, rest)) = h.split_once(':')
+                && is_name(head)
+            {
+                return Some((s, rest.trim().to_string()));
+            }
+            for sep in [" - ", " — ", " – "] {
+                if let Some((head, rest)) = h.split_once(sep)
+                    && is_name(head)
+                {
+                    return Some((s, rest.trim().to_string()));
+                }
+            }
+            let (head, last) = h.rsplit_once(char::is_whitespace)?;
+            (crate::util::is_valid_id(last) && is_name(head)).then(|| (s, last.to_string()))
+        } else {
+            let word = name.rsplit(' ').next().unwrap_or(name);
+            let has_word = h
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case(word));
+            (is_name(h) || (has_word && !template_names().any(|t| same_label(t, h))))
+                .then(|| (s, String::new()))
+        }
+    })
+}
+
+/// An item whose label is `field` misspelt (`- Objectve:` for
+/// `Objective`), among `items`: not a template field itself.
+fn misspelt_label<'i>(items: impl IntoIterator<Item = &'i Item>, field: &str) -> Option<&'i Item> {
+    items.into_iter().find(|i| {
+        i.label.as_ref().is_some_and(|l| {
+            let l = l.value.trim();
+            !template_names().any(|t| same_label(t, l)) && nearest(l, [field]).is_some()
+        })
+    })
 }
 
 rule!(
@@ -846,37 +978,76 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let at = fm.get("kind").map_or(fm.span, |n| n.span);
-        let mut missing = |span: Span, what: String, help: String| {
-            out.push(Diagnostic::new("", doc.file, span, what).help(help));
+        let mut missing = |span: Span, what: String, help: String, fix: Option<String>| {
+            let d = Diagnostic::new("", doc.file, span, what).help(help);
+            out.push(match fix {
+                Some(text) => d.fix(format!("Rename to `{text}`"), span, text),
+                None => d,
+            });
+        };
+        // A section the template names, absent: point at a heading that is
+        // the name misspelt, with the rename; else ask for the section.
+        let absent = |missing: &mut dyn FnMut(Span, String, String, Option<String>),
+                      level: usize,
+                      name: &str,
+                      what: &str,
+                      help: String| {
+            match misspelt_heading(doc, name, false) {
+                Some((s, _)) => missing(
+                    s.heading.span,
+                    format!(
+                        "the {kind}'s heading `{}` is not `{name}`: orch reads nothing under it",
+                        s.heading.value
+                    ),
+                    format!(
+                        "rename the heading to `{} {name}`",
+                        "#".repeat(s.level.into())
+                    ),
+                    Some(name.to_string()),
+                ),
+                None => missing(
+                    at,
+                    format!("the {kind} has no `{} {name}` {what}", "#".repeat(level)),
+                    help,
+                    None,
+                ),
+            }
         };
         match kind {
             Kind::Plan => {
                 let plan = PlanView::of(doc);
                 if plan.goal.is_none() {
-                    missing(
-                        at,
-                        "the plan has no `# Program Goal` section".into(),
+                    absent(
+                        &mut missing,
+                        1,
+                        templates::GOAL_HEADING,
+                        "section",
                         "add `# Program Goal` with `- Goal:`, `- Scope:` and `- Non-goals:`".into(),
                     );
                 }
                 if plan.phase_tree.is_none() {
-                    missing(
-                        at,
-                        "the plan has no `# Phase Tree` section".into(),
+                    absent(
+                        &mut missing,
+                        1,
+                        templates::PHASE_TREE_HEADING,
+                        "section",
                         "add `# Phase Tree` with a `## Phase P1: <name>` per phase".into(),
                     );
-                } else if plan.phases.is_empty() {
+                } else if plan.phases.is_empty() && plan.odd_phases.is_empty() {
                     let span = plan.phase_tree.map_or(at, |s| s.heading.span);
                     missing(
                         span,
                         "the Phase Tree has no phase".into(),
                         "add `## Phase P1: <name>` with `- Outcome:` and `- Workstreams:`".into(),
+                        None,
                     );
                 }
                 match (&plan.backlog_section, &plan.backlog) {
-                    (None, _) => missing(
-                        at,
-                        "the plan has no `## Branch Backlog` section".into(),
+                    (None, _) => absent(
+                        &mut missing,
+                        2,
+                        templates::BACKLOG_HEADING,
+                        "section",
                         "add `## Branch Backlog` with the backlog table".into(),
                     ),
                     (Some(s), None) => missing(
@@ -886,6 +1057,7 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             "add the table: | {} |",
                             templates::BACKLOG_COLUMNS.join(" | ")
                         ),
+                        None,
                     ),
                     _ => {}
                 }
@@ -898,19 +1070,39 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 if doc.titled(heading).is_none() {
                     let id = doc.id().map_or("<ID>".to_string(), |i| i.value);
-                    missing(
-                        at,
-                        format!("the {kind} has no `## {heading}: <ID>` heading"),
-                        format!("add `## {heading}: {id}` above the fields"),
-                    );
+                    match misspelt_heading(doc, heading, true) {
+                        Some((s, rest)) => {
+                            let id = if rest.is_empty() { id } else { rest };
+                            missing(
+                                s.heading.span,
+                                format!(
+                                    "the {kind}'s heading `{}` is not `{heading}: <ID>`: orch reads none of the fields under it",
+                                    s.heading.value
+                                ),
+                                format!(
+                                    "rename the heading to `{} {heading}: {id}`",
+                                    "#".repeat(s.level.into())
+                                ),
+                                Some(format!("{heading}: {id}")),
+                            );
+                        }
+                        None => missing(
+                            at,
+                            format!("the {kind} has no `## {heading}: <ID>` heading"),
+                            format!("add `## {heading}: {id}` above the fields"),
+                            None,
+                        ),
+                    }
                 }
             }
             Kind::Ledger => {
                 let ledger = LedgerView::of(doc);
                 match (&ledger.section, &ledger.rows) {
-                    (None, _) => missing(
-                        at,
-                        "the ledger has no `# Evidence Ledger` section".into(),
+                    (None, _) => absent(
+                        &mut missing,
+                        1,
+                        templates::LEDGER_HEADING,
+                        "section",
                         format!(
                             "add `# Evidence Ledger` and the table | {} |",
                             templates::LEDGER_COLUMNS.join(" | ")
@@ -923,13 +1115,16 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             "add the table: | {} |",
                             templates::LEDGER_COLUMNS.join(" | ")
                         ),
+                        None,
                     ),
                     _ => {}
                 }
                 match (&ledger.unverified_section, &ledger.unverified) {
-                    (None, _) => missing(
-                        at,
-                        "the ledger has no `## Unverified Items` section".into(),
+                    (None, _) => absent(
+                        &mut missing,
+                        2,
+                        templates::UNVERIFIED_HEADING,
+                        "section",
                         format!(
                             "add `## Unverified Items` and the table | {} |",
                             templates::UNVERIFIED_COLUMNS.join(" | ")
@@ -942,6 +1137,7 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             "add the table: | {} | (it may have no rows)",
                             templates::UNVERIFIED_COLUMNS.join(" | ")
                         ),
+                        None,
                     ),
                     _ => {}
                 }
@@ -953,6 +1149,7 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             at,
                             format!("the sheet has no `## {name}` section"),
                             "regenerate the sheet with `orch sheet --write`".into(),
+                            None,
                         );
                     }
                 }

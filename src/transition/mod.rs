@@ -314,7 +314,7 @@ pub fn check_move(task: &Task, to: TaskStatus) -> Result<()> {
         return Err(Error::with_help(
             format!("`{}` has a status orch does not know", task.id),
             format!(
-                "set its ticket's `status:` to one of {} (orch lint shows where)",
+                "set its ticket's `status:` to one of {} (`orch lint` shows where)",
                 TaskStatus::spellings()
             ),
         ));
@@ -376,13 +376,13 @@ pub fn set_status(draft: &mut Draft, program: &Program, task: &Task, to: TaskSta
             let fm = doc.front().ok_or_else(|| {
                 Error::with_help(
                     format!("`{}`'s ticket has no readable front matter", task.id),
-                    "fix it first (orch lint shows where)",
+                    "fix it first (`orch lint` shows where)",
                 )
             })?;
             if fm.get("status").is_some() {
                 return Err(Error::with_help(
                     format!("`{}`'s `status:` is not a plain value", task.id),
-                    "write it as `status: todo` (orch lint shows where)",
+                    "write it as `status: todo` (`orch lint` shows where)",
                 ));
             }
             let eol = edit::eol(text);
@@ -414,14 +414,14 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
     let doc = program.ledger().ok_or_else(|| {
         Error::with_help(
             "the program has no Evidence Ledger",
-            "create `.orchestrator/ledger.md` (orch init scaffolds one)",
+            "create `.orchestrator/ledger.md` (`orch init` scaffolds one)",
         )
     })?;
     let view = LedgerView::of(doc);
     let table = view.rows.ok_or_else(|| {
         Error::with_help(
             "the Evidence Ledger has no `# Evidence Ledger` table",
-            "add the table (orch lint shows what is missing)",
+            "add the table (`orch lint` shows what is missing)",
         )
     })?;
     let missing = table.columns.missing(templates::LEDGER_COLUMNS);
@@ -431,7 +431,7 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
                 "the Evidence Ledger table lacks the column(s) {}",
                 missing.join(", ")
             ),
-            "fix the table's header (orch lint shows where)",
+            "fix the table's header (`orch lint` shows where)",
         ));
     }
     let text = &program.file(doc.file).text;
@@ -564,7 +564,7 @@ pub fn add_dependencies(
         let cell = backlog.cell(row, 3).ok_or_else(|| {
             Error::with_help(
                 format!("`{id}`'s backlog row has no Dependencies cell"),
-                "fix the row (orch lint shows where)",
+                "fix the row (`orch lint` shows where)",
             )
         })?;
         edit::add_dependency(
@@ -806,17 +806,17 @@ pub fn record(
                 vec!["no task is unlocked by this".to_string()]
             } else {
                 vec![format!(
-                    "unlocked: {} (orch start {})",
+                    "unlocked: {} (`orch start {}`)",
                     unlocked.join(", "),
                     unlocked.join(" ")
                 )]
             }
         }
         Outcome::Partial => vec![format!(
-            "split it: orch split {id} --into \"<remaining work>\" [--into ...]"
+            "split it: `orch split {id} --into \"<first part>\" --into \"<second part>\"`"
         )],
         Outcome::Fail => vec![format!(
-            "a root-cause task for debug-troubleshooter that {id} depends on: orch replan --apply adds it"
+            "a root-cause task for debug-troubleshooter that {id} depends on: `orch replan --apply` adds it"
         )],
     };
     Ok(rep)
@@ -871,7 +871,7 @@ pub fn split(session: &Session, id: &str, into: &[String]) -> Result<Report> {
         return Err(Error::with_help(
             format!("`{id}`'s latest ledger row is not `partial`"),
             format!(
-                "record the partial result first: orch record {id} --result partial --evidence ..."
+                "record the partial result first: `orch record {id} --result partial --evidence \"<what is left>\"`"
             ),
         ));
     }
@@ -929,7 +929,7 @@ pub fn split(session: &Session, id: &str, into: &[String]) -> Result<Report> {
     let written = session.write(&change)?;
     let mut rep = report(t, TaskStatus::Split, written);
     rep.asks = vec![format!(
-        "write each child's ticket and card: orch new ticket <ID>, orch new card <ID> for {}",
+        "write each child's ticket and card (`orch new ticket <ID>`, `orch new card <ID>`) for {}",
         children.join(", ")
     )];
     rep.children = children;

@@ -233,7 +233,7 @@ fn splits(index: &Index, out: &mut Vec<Decision>) {
             ),
             needs_human: true,
             command: Some(format!(
-                "orch split {} --into \"<remaining work>\" [--into ...]",
+                "orch split {} --into \"<first part>\" --into \"<second part>\"",
                 t.id
             )),
             new_task: None,

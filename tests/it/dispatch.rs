@@ -404,7 +404,7 @@ fn refusals_start_nothing_and_write_nothing() {
         (&["P1-G-01"][..], "is `in_progress`"),
         (
             &["P1-B-01"][..],
-            "`orch unblock P1-B-01 --reason ...` first",
+            "`orch unblock P1-B-01 --reason \"<why>\"` first",
         ),
         (&["P9-NOPE-01"][..], "neither a task nor a group"),
     ] {
@@ -693,8 +693,8 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
             .unwrap_or_else(|| panic!("{id} in {status}"));
         assert!(
             line.contains(&format!("interrupted in dispatch run {run}"))
-                && line.contains(&format!("`orch record {id}`"))
-                && line.contains(&format!("`orch block {id}`")),
+                && line.contains(&format!("`orch record {id} --result fail --evidence"))
+                && line.contains(&format!("`orch block {id} --reason")),
             "{line}"
         );
     }

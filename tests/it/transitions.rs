@@ -1289,7 +1289,7 @@ fn record_pass_names_the_dependents_it_unlocks() {
         "ok",
     ]);
     assert!(
-        out.contains("unlocked: P2-DOCS-01, P3-UI-01 (orch start P2-DOCS-01 P3-UI-01)"),
+        out.contains("unlocked: P2-DOCS-01, P3-UI-01 (`orch start P2-DOCS-01 P3-UI-01`)"),
         "{out}"
     );
     let ledger = repo.read(".orchestrator/ledger.md");

@@ -159,8 +159,14 @@ async def test_an_unknown_key_and_a_missing_field(client, program):
     fixes = await actions(client, buf, d)
     buf.apply(next(a for a in fixes if a.title == "Rename to `status`").edit.changes[buf.uri])
     await clean(client, path)
-    # A template field removed: the fix adds it back from the template.
+    # A template field misspelt: the finding is at the label, the fix renames it.
     buf.replace("- Risks: ", "- Rsks: ")
+    d = await until(lambda: only(client, path, "field-missing"), "field-missing")
+    fixes = await actions(client, buf, d)
+    buf.apply(next(a for a in fixes if a.title == "Rename to `Risks`").edit.changes[buf.uri])
+    await clean(client, path)
+    # A template field removed: the fix adds it back from the template.
+    buf.replace("- Risks: ", "- Notes: ")
     d = await until(lambda: only(client, path, "field-missing"), "field-missing")
     fixes = await actions(client, buf, d)
     add = next(a for a in fixes if a.title.startswith("Add `Risks"))
