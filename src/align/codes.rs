@@ -167,12 +167,17 @@ For every `done` task, checks that each path in its ticket's (or card's)
         code: "tests-not-recorded",
         severity: Severity::Error,
         line: 2,
-        summary: "a task whose scope holds changes has no test evidence or no Tests/checks",
+        summary: "a task charged with changes has no test evidence or no Tests/checks",
         docs: r#"## What it does
-For each task whose card's effective scope holds changed files: its card's
-`Tests/checks to run` must have a value, and the ledger must have a row for
-it whose Evidence names tests (the word test, spec or check, or one of the
-card's test commands).
+For each task charged with a change: its dispatch run changed the file (a
+run file under `runs/` at head says so), or it has run (`in_progress`,
+`done`, `partial`, `failed`, or a ledger row) and its card's effective scope
+holds the file. A `todo` task that never ran is never charged. Its card's
+`Tests/checks to run` must have a value, and a ledger row of the task must
+name a test: one of the card's test commands, or a word such as test, spec,
+check or a test runner's name, outside task IDs and log paths (an ID like
+`P1-TEST-01` or a path like `logs/P1-TEST-01.log` names none). The help
+says to run the tests and record the result they gave, whatever it is.
 
 ## Why it matters
 The third checklist line: test scope and outcomes recorded for each changed
@@ -188,10 +193,12 @@ feature. A change with no recorded test is a change no one checked.
         code: "change-untracked",
         severity: Severity::Warning,
         line: 2,
-        summary: "a changed implementation file lies in no task's scope",
+        summary: "a changed implementation file no task that ran accounts for",
         docs: r#"## What it does
 Reports each changed file, outside the orchestrator folder, product docs and
-notes files, that no card's effective scope holds.
+notes files, that no task accounts for: no card's effective scope holds it,
+or only the scope of tasks that never ran (the message names them: start
+the task before working on it), and no dispatch run changed it.
 
 ## Why it matters
 Work that no task owns has no test evidence, no owner and no review against

@@ -81,6 +81,9 @@ pub struct Checked {
     pub range: Range,
     /// Drifted snippets found, for `--fix`.
     pub drift: Vec<snippets::Drift>,
+    /// Checklist lines (indices into [`LINES`]) that could not be checked,
+    /// and why: the head has no program to account for the changes.
+    pub unchecked: Vec<(usize, String)>,
 }
 
 /// Everything a check may look at.
@@ -96,6 +99,9 @@ pub(crate) struct Cx<'a> {
     pub renamed: HashMap<String, String>,
     /// The range's changes.
     pub changes: &'a [Change],
+    /// The head holds a program (a plan or a ledger): without one, the
+    /// checklist lines about tasks are not checked.
+    pub has_program: bool,
     extra: RefCell<Vec<SourceFile>>,
     extra_ids: RefCell<HashMap<String, FileId>>,
     /// Every card with its parsed scope, built on first use.
@@ -173,6 +179,19 @@ pub fn check(
     range: Range,
 ) -> Result<Checked, GitError> {
     let index = Index::build(&program);
+    let unchecked = if program.plan().is_some() || program.ledger().is_some() {
+        Vec::new()
+    } else {
+        let dir = dir.trim_end_matches('/');
+        let none = format!("the head has no program (no `{dir}/plan.md` or `{dir}/ledger.md`)");
+        vec![
+            (2, format!("{none}, so no task accounts for the changes")),
+            (
+                4,
+                format!("{none}, so there is no ledger of unverified items"),
+            ),
+        ]
+    };
     let mut touched: Vec<String> = Vec::new();
     let mut renamed = HashMap::new();
     for c in &range.changes {
@@ -196,6 +215,7 @@ pub fn check(
             touched,
             renamed,
             changes: &range.changes,
+            has_program: program.plan().is_some() || program.ledger().is_some(),
             extra: RefCell::new(Vec::new()),
             extra_ids: RefCell::new(HashMap::new()),
             cards: std::cell::OnceCell::new(),
@@ -219,6 +239,7 @@ pub fn check(
         diagnostics,
         range,
         drift,
+        unchecked,
     })
 }
 

@@ -25,11 +25,29 @@ pub struct LineResult {
     pub warnings: usize,
     /// The line's diagnostics: a range of the sorted diagnostics.
     pub range: std::ops::Range<usize>,
+    /// Why the line could not be checked (it then neither passes nor
+    /// fails; `--deny-warnings` fails it).
+    pub unchecked: Option<String>,
     pub pass: bool,
 }
 
+impl LineResult {
+    /// `pass`, `fail` or `not-checked`.
+    pub fn status(&self) -> &'static str {
+        match (&self.unchecked, self.pass) {
+            (Some(_), _) if self.errors == 0 => "not-checked",
+            (_, true) => "pass",
+            (_, false) => "fail",
+        }
+    }
+}
+
 /// The five lines, each with its diagnostics (which are sorted by line).
-pub fn lines(diagnostics: &[Diagnostic], deny_warnings: bool) -> Vec<LineResult> {
+pub fn lines(
+    diagnostics: &[Diagnostic],
+    unchecked: &[(usize, String)],
+    deny_warnings: bool,
+) -> Vec<LineResult> {
     let line_of = |d: &Diagnostic| codes::find(d.code).map_or(LINES.len() - 1, |c| c.line);
     let mut start = 0;
     LINES
@@ -45,13 +63,19 @@ pub fn lines(diagnostics: &[Diagnostic], deny_warnings: bool) -> Vec<LineResult>
             let ds = &diagnostics[range.clone()];
             let errors = ds.iter().filter(|d| d.severity == Severity::Error).count();
             let warnings = ds.len() - errors;
+            let unchecked = unchecked
+                .iter()
+                .find(|(l, _)| *l == index)
+                .map(|(_, why)| why.clone());
+            let quiet = warnings == 0 && unchecked.is_none();
             LineResult {
                 index,
                 title,
                 errors,
                 warnings,
                 range,
-                pass: errors == 0 && (warnings == 0 || !deny_warnings),
+                pass: errors == 0 && (quiet || !deny_warnings),
+                unchecked,
             }
         })
         .collect()
@@ -61,6 +85,8 @@ pub fn lines(diagnostics: &[Diagnostic], deny_warnings: bool) -> Vec<LineResult>
 pub struct Extras<'a> {
     /// What `--fix` rewrote, one line each.
     pub fixed: &'a [String],
+    /// What to do about them (commit or stage), when something was fixed.
+    pub fix_note: Option<&'a str>,
     pub deny_warnings: bool,
 }
 
@@ -96,7 +122,11 @@ pub fn emit(
     human: &HumanOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let results = lines(&checked.diagnostics, extras.deny_warnings);
+    let results = lines(
+        &checked.diagnostics,
+        &checked.unchecked,
+        extras.deny_warnings,
+    );
     let report = Report {
         program: &checked.program,
         diagnostics: &checked.diagnostics,
@@ -117,6 +147,7 @@ pub fn emit(
             });
             value["checklist"] = checklist_value(&results);
             value["fixed"] = json!(extras.fixed);
+            value["fix_note"] = json!(extras.fix_note);
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)
         }
@@ -129,13 +160,24 @@ pub fn emit(
         Format::Github => {
             writeln!(out, "orch align-docs: {}", range_line(&checked.range))?;
             for line in &results {
-                let mark = if line.pass { "[x]" } else { "[ ]" };
+                let mark = if line.status() == "pass" {
+                    "[x]"
+                } else {
+                    "[ ]"
+                };
                 let c = counts(line);
-                let c = if c.is_empty() { c } else { format!(" ({c})") };
+                let c = match &line.unchecked {
+                    Some(why) if c.is_empty() => format!(" (not checked: {why})"),
+                    _ if c.is_empty() => c,
+                    _ => format!(" ({c})"),
+                };
                 writeln!(out, "{mark} {}{c}", line.title)?;
             }
             for f in extras.fixed {
                 writeln!(out, "fixed: {f}")?;
+            }
+            if let Some(note) = extras.fix_note {
+                writeln!(out, "{note}")?;
             }
             report::emit(Format::Github, &report, human, out)
         }
@@ -167,7 +209,8 @@ fn checklist_value(results: &[LineResult]) -> Value {
                 json!({
                     "line": l.index + 1,
                     "title": l.title,
-                    "status": if l.pass { "pass" } else { "fail" },
+                    "status": l.status(),
+                    "reason": l.unchecked,
                     "codes": codes,
                     "errors": l.errors,
                     "warnings": l.warnings,
@@ -246,7 +289,14 @@ fn human_emit(
     for line in results {
         let ds = &checked.diagnostics[line.range.clone()];
         if ds.is_empty() {
-            if !human.quiet {
+            if let Some(why) = &line.unchecked {
+                writeln!(
+                    out,
+                    "– {}. {}: not checked: {why}",
+                    line.index + 1,
+                    line.title
+                )?;
+            } else if !human.quiet {
                 writeln!(out, "✓ {}. {}", line.index + 1, line.title)?;
             }
             continue;
@@ -273,11 +323,27 @@ fn human_emit(
         writeln!(out, "{}", body.trim_end_matches('\n'))?;
         writeln!(out)?;
     }
-    let failing = results.iter().filter(|l| !l.pass).count();
+    let failing = results.iter().filter(|l| l.status() == "fail").count();
+    let unchecked = results
+        .iter()
+        .filter(|l| l.status() == "not-checked")
+        .count();
+    let not_checked = if unchecked > 0 {
+        format!("; {unchecked} not checked")
+    } else {
+        String::new()
+    };
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
     let files = plural(report.files, "file");
-    if failing == 0 && errors + warnings == 0 {
+    let gap = if human.quiet { "" } else { "\n" };
+    if failing == 0 && errors + warnings == 0 && unchecked == 0 && extras.fix_note.is_some() {
+        writeln!(
+            out,
+            "{gap}⚠ all {} checklist lines pass once the fix is committed ({files} checked)",
+            LINES.len()
+        )?;
+    } else if failing == 0 && errors + warnings == 0 && unchecked == 0 {
         if !human.quiet {
             writeln!(
                 out,
@@ -285,17 +351,26 @@ fn human_emit(
                 LINES.len()
             )?;
         }
+    } else if failing == 0 && errors + warnings == 0 {
+        writeln!(
+            out,
+            "{gap}⚠ {} of {} checklist lines pass{not_checked} ({files} checked)",
+            LINES.len() - unchecked,
+            LINES.len(),
+        )?;
     } else {
         let mark = if failing > 0 { "✗" } else { "⚠" };
         writeln!(
             out,
-            "{}{mark} {} of {} checklist lines fail: {} and {} in {files}",
-            if human.quiet { "" } else { "\n" },
+            "{gap}{mark} {} of {} checklist lines fail{not_checked}: {} and {} in {files}",
             failing,
             LINES.len(),
             plural(errors, "error"),
             plural(warnings, "warning"),
         )?;
+    }
+    if let Some(note) = extras.fix_note {
+        writeln!(out, "\n{note}")?;
     }
     Ok(())
 }
@@ -324,9 +399,13 @@ fn markdown(
     }
     let mut omitted = 0;
     for line in results {
-        let mark = if line.pass { "x" } else { " " };
+        let mark = if line.status() == "pass" { "x" } else { " " };
         let c = counts(line);
-        let c = if c.is_empty() { c } else { format!(" — {c}") };
+        let c = match &line.unchecked {
+            Some(why) if c.is_empty() => format!(" — not checked: {}", md_inline(why)),
+            _ if c.is_empty() => c,
+            _ => format!(" — {c}"),
+        };
         text.push_str(&format!("- [{mark}] {}{c}\n", line.title));
         for d in &checked.diagnostics[line.range.clone()] {
             let file = checked.program.file(d.file);
@@ -375,20 +454,39 @@ fn markdown(
             "\n{omitted} more findings not shown; run `orch align-docs` for all of them.\n"
         ));
     }
-    let failing = results.iter().filter(|l| !l.pass).count();
-    if failing == 0 {
+    let failing = results.iter().filter(|l| l.status() == "fail").count();
+    let unchecked = results
+        .iter()
+        .filter(|l| l.status() == "not-checked")
+        .count();
+    if failing == 0 && unchecked > 0 {
+        text.push_str(&format!(
+            "\n⚠️ {} of {} checklist lines pass, {unchecked} not checked ({}).\n",
+            LINES.len() - unchecked,
+            LINES.len(),
+            plural(warnings, "warning")
+        ));
+    } else if failing == 0 {
         text.push_str(&format!(
             "\n✅ All {} checklist lines pass ({}).\n",
             LINES.len(),
             plural(warnings, "warning")
         ));
     } else {
+        let not_checked = if unchecked > 0 {
+            format!(", {unchecked} not checked")
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
-            "\n❌ {failing} of {} checklist lines fail: {} and {}.\n",
+            "\n❌ {failing} of {} checklist lines fail{not_checked}: {} and {}.\n",
             LINES.len(),
             plural(errors, "error"),
             plural(warnings, "warning")
         ));
+    }
+    if let Some(note) = extras.fix_note {
+        text.push_str(&format!("\n{}\n", md_inline(note)));
     }
     out.write_all(text.as_bytes())
 }

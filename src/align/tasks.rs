@@ -2,6 +2,8 @@
 //! docs, coupled docs, expected artifacts, test evidence, untracked
 //! changes, release and rollback notes, unverified items.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::Diagnostic;
 use crate::git::Change;
 use crate::model::scope::CardScope;
@@ -355,17 +357,198 @@ pub fn artifacts(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Does ledger evidence name tests?
-fn names_tests(evidence: &str, commands: &[Spanned<String>]) -> bool {
-    let lower = evidence.to_lowercase();
-    ["test", "spec", "check"].iter().any(|w| lower.contains(w))
-        || commands
-            .iter()
-            .any(|c| !c.value.trim().is_empty() && evidence.contains(c.value.trim()))
+/// Words that name a test run, matched whole and in any case: generic
+/// words and test runners' names.
+const TEST_WORDS: &[&str] = &[
+    "test", "tests", "tested", "testing", "spec", "specs", "check", "checks", "checked", "pytest",
+    "unittest", "nextest", "jest", "vitest", "mocha", "rspec", "ctest", "tox", "nox", "junit",
+    "xunit", "phpunit", "minitest",
+];
+
+/// Is the token an orch log or run file, or any `.log` path? Such a path
+/// says where output went, not which test ran.
+fn is_log_path(token: &str) -> bool {
+    token.ends_with(".log")
+        || token.starts_with("logs/")
+        || token.starts_with("runs/")
+        || token.contains("/logs/")
+        || token.contains("/runs/")
+        || token.contains(".orchestrator/")
 }
 
-/// Tasks whose scope holds changes have Tests/checks and test evidence.
+/// Does the token look like a task ID (`P1-TEST-01`, `AC-7`): capitals,
+/// digits and dashes, with at least one of each?
+fn is_id_shaped(token: &str) -> bool {
+    token.contains('-')
+        && token.chars().any(|c| c.is_ascii_digit())
+        && token
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'))
+}
+
+/// Does ledger evidence name a test? One of the card's Tests/checks
+/// commands, or a test word (see [`TEST_WORDS`]) outside the task IDs
+/// (`ids`, and anything shaped like one) and log paths: `P1-TEST-01 done,
+/// see logs/P1-TEST-01.log` names none.
+fn names_tests(evidence: &str, commands: &[Spanned<String>], ids: &[&str]) -> bool {
+    if commands.iter().any(|c| {
+        let c = c.value.trim().trim_matches('`').trim();
+        !c.is_empty() && evidence.contains(c)
+    }) {
+        return true;
+    }
+    let mut text = evidence.to_string();
+    for id in ids {
+        if !id.is_empty() {
+            text = text.replace(id, " ");
+        }
+    }
+    text.split_whitespace()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && !matches!(c, '/' | '.')))
+        .map(|t| t.trim_end_matches('.'))
+        .filter(|t| !is_log_path(t) && !is_id_shaped(t))
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .any(|w| TEST_WORDS.contains(&w.to_lowercase().as_str()))
+}
+
+/// Files each task's dispatch runs changed, from the run files the head
+/// holds (`runs/*.json` in the orchestrator folder): a codex run's
+/// `file_change` paths, a generic run's changed files. A run file that is
+/// not one orch wrote is skipped (it is untrusted input: bounded in size by
+/// [`super::Snapshot::text`], only read as JSON).
+fn run_changes(cx: &Cx<'_>) -> HashMap<String, Vec<(String, String)>> {
+    use crate::dispatch::harvest::{RunFile, normalize};
+    let prefix = format!("{}runs/", cx.dir);
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let root = &cx.program.root;
+    for path in cx.snap.paths() {
+        let Some(name) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if name.contains('/') || !name.ends_with(".json") {
+            continue;
+        }
+        let Ok(Some(text)) = cx.snap.text(path) else {
+            continue;
+        };
+        let Ok(run) = serde_json::from_str::<RunFile>(&text) else {
+            continue;
+        };
+        for facts in &run.tasks {
+            let changed: Vec<String> = if facts.adapter == "codex" {
+                facts
+                    .events
+                    .as_ref()
+                    .map(|e| e.paths.iter().map(|p| normalize(p, root)).collect())
+                    .unwrap_or_default()
+            } else {
+                facts.changed.clone().unwrap_or_default()
+            };
+            let entry = out.entry(facts.task.clone()).or_default();
+            entry.extend(changed.into_iter().map(|p| (p, run.run.clone())));
+        }
+    }
+    out
+}
+
+/// Has the task run: a status past `todo`, a ledger row, or a dispatch run?
+fn ran(task: &crate::model::Task, runs: &HashMap<String, Vec<(String, String)>>) -> bool {
+    matches!(
+        task.status,
+        TaskStatus::InProgress | TaskStatus::Done | TaskStatus::Partial | TaskStatus::Failed
+    ) || !task.rows.is_empty()
+        || runs.contains_key(&task.id)
+}
+
+/// Which changed files (indices into `files`) each task is charged with:
+/// those its dispatch runs changed, and, once it has run, those its card's
+/// scope holds. A `todo` task that never ran is charged with nothing; nor is
+/// a cancelled or split one (its work went elsewhere).
+pub(crate) struct Charges {
+    /// Per task (parallel to `cx.index.tasks`): (file index, the run that
+    /// changed it, if a run file says so).
+    pub by_task: Vec<Vec<(usize, Option<String>)>>,
+    /// Per file: the tasks whose card's scope holds it but that were not
+    /// charged (never ran, cancelled, split).
+    pub idle: Vec<Vec<usize>>,
+}
+
+pub(crate) fn charges(cx: &Cx<'_>, files: &[&str]) -> Charges {
+    let cards = cards(cx);
+    let held = matches(cards, files);
+    let runs = run_changes(cx);
+    let mut by_task: Vec<Vec<(usize, Option<String>)>> = vec![Vec::new(); cx.index.tasks.len()];
+    let mut idle: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    let position: HashMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    for (ti, task) in cx.index.tasks.iter().enumerate() {
+        if matches!(task.status, TaskStatus::Cancelled | TaskStatus::Split) {
+            continue;
+        }
+        for (path, run) in runs.get(&task.id).into_iter().flatten() {
+            if let Some(&fi) = position.get(path.as_str())
+                && !by_task[ti].iter().any(|(f, _)| *f == fi)
+            {
+                by_task[ti].push((fi, Some(run.clone())));
+            }
+        }
+    }
+    for (card, held) in cards.iter().zip(&held) {
+        let task = &cx.index.tasks[card.task];
+        let charged =
+            !matches!(task.status, TaskStatus::Cancelled | TaskStatus::Split) && ran(task, &runs);
+        for &fi in held {
+            if !charged {
+                idle[fi].push(card.task);
+            } else if !by_task[card.task].iter().any(|(f, _)| *f == fi) {
+                by_task[card.task].push((fi, None));
+            }
+        }
+    }
+    for list in &mut by_task {
+        list.sort();
+    }
+    Charges { by_task, idle }
+}
+
+/// The help for a task charged with changes whose evidence names no test:
+/// run the tests and record what they showed, whatever it is. Never a
+/// `--result pass` for work no one checked.
+fn record_help(task: &crate::model::Task, commands: &[Spanned<String>]) -> String {
+    let tests = if commands.is_empty() {
+        "its Tests/checks".to_string()
+    } else {
+        let names: Vec<&str> = commands.iter().map(|c| c.value.trim()).collect();
+        list(&names, 3)
+    };
+    let first = commands.first().map_or("<test>".to_string(), |c| {
+        c.value.trim().trim_matches('`').to_string()
+    });
+    let id = &task.id;
+    let record = format!(
+        "`orch record {id} --result <pass|partial|fail> --evidence \"{first}: <what it printed>\"`"
+    );
+    match task.status {
+        TaskStatus::InProgress => {
+            format!("run {tests}, then record the result they gave: {record}")
+        }
+        TaskStatus::Done => format!(
+            "`{id}` is done, but no row names a test: run {tests} and append a ledger row naming them and what they showed; if they fail, the task is not done: plan a task to fix it"
+        ),
+        TaskStatus::Partial | TaskStatus::Failed => format!(
+            "run {tests}; resume the task (`orch start {id}`) and record the result they gave: {record}"
+        ),
+        _ => format!(
+            "start the task (`orch start {id}`), run {tests}, then record the result they gave: {record}"
+        ),
+    }
+}
+
+/// Tasks charged with changes (see [`charges`]) have Tests/checks and test
+/// evidence.
 pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
+    if !cx.has_program {
+        return;
+    }
     let files: Vec<&str> = cx
         .touched
         .iter()
@@ -375,31 +558,46 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     if files.is_empty() {
         return;
     }
-    let cards = cards(cx);
-    let held = matches(cards, &files);
-    for (card, held) in cards.iter().zip(&held) {
-        let task = &cx.index.tasks[card.task];
-        if held.is_empty() || task.status == TaskStatus::Cancelled {
+    let charges = charges(cx, &files);
+    let ids: Vec<&str> = cx.index.tasks.iter().map(|t| t.id.as_str()).collect();
+    for (ti, charged) in charges.by_task.iter().enumerate() {
+        if charged.is_empty() {
             continue;
         }
-        let changed: Vec<&str> = held.iter().map(|&i| files[i]).collect();
-        let view = FieldsView::of(card.doc, templates::CARD_HEADING);
-        let field = view.field("Tests/checks to run");
+        let task = &cx.index.tasks[ti];
+        let changed: Vec<&str> = charged.iter().map(|(i, _)| files[*i]).collect();
+        let mut runs: Vec<&str> = charged.iter().filter_map(|(_, r)| r.as_deref()).collect();
+        runs.sort();
+        runs.dedup();
+        let how = match runs.as_slice() {
+            [] => format!("in the scope of `{}` ({})", task.id, task.status),
+            [run] => format!("by `{}` ({}) in dispatch run {run}", task.id, task.status),
+            _ => format!(
+                "by `{}` ({}) in dispatch runs {}",
+                task.id,
+                task.status,
+                list(&runs, 3)
+            ),
+        };
+        let card = task.card.map(|c| &cx.program.docs[c]);
+        let view = card.map(|c| FieldsView::of(c, templates::CARD_HEADING));
+        let field = view.as_ref().and_then(|v| v.field("Tests/checks to run"));
         let commands = field.map(entries).unwrap_or_default();
         let empty = field.is_none_or(|f| {
             f.children.is_empty()
                 && (is_placeholder(&f.value.value) || is_none_marker(&f.value.value))
         });
-        if empty {
-            let span = field.map_or_else(|| card_anchor(card.doc), |f| f.value.span);
+        if let Some(card) = card
+            && empty
+        {
+            let span = field.map_or_else(|| card_anchor(card), |f| f.value.span);
             out.push(
                 Diagnostic::new(
                     "tests-not-recorded",
-                    card.doc.file,
+                    card.file,
                     span,
                     format!(
-                        "`{}`'s scope holds {} changed, but its card names no Tests/checks to run",
-                        task.id,
+                        "{} changed {how}, but its card names no Tests/checks to run",
                         list(&changed, 3)
                     ),
                 )
@@ -411,15 +609,12 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         let recorded = rows.iter().any(|r| {
             r.evidence
                 .as_ref()
-                .is_some_and(|e| names_tests(&e.value, &commands))
+                .is_some_and(|e| names_tests(&e.value, &commands, &ids))
         });
         if recorded {
             continue;
         }
-        let help = format!(
-            "run the card's tests, then record them: `orch record {} --result pass --evidence \"<test command> passed\"`",
-            task.id
-        );
+        let help = record_help(task, &commands);
         match rows.last() {
             Some(row) => {
                 let span = row.evidence.as_ref().map_or(row.row, |e| e.span);
@@ -429,9 +624,9 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
                         row.file,
                         span,
                         format!(
-                            "`{}`'s scope holds {} changed, but its ledger evidence names no test",
-                            task.id,
-                            list(&changed, 3)
+                            "{} changed {how}, but no ledger evidence of `{}` names a test",
+                            list(&changed, 3),
+                            task.id
                         ),
                     )
                     .label("no test named")
@@ -439,15 +634,19 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
                 );
             }
             None => {
+                let (file, span) = match card {
+                    Some(card) => (card.file, card_anchor(card)),
+                    None => (task.at.file, task.at.span),
+                };
                 out.push(
                     Diagnostic::new(
                         "tests-not-recorded",
-                        card.doc.file,
-                        card_anchor(card.doc),
+                        file,
+                        span,
                         format!(
-                            "`{}`'s scope holds {} changed, but the ledger has no row for it",
-                            task.id,
-                            list(&changed, 3)
+                            "{} changed {how}, but the ledger has no row for `{}`",
+                            list(&changed, 3),
+                            task.id
                         ),
                     )
                     .label("no evidence recorded")
@@ -458,8 +657,12 @@ pub fn tests_recorded(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Changed implementation no card's scope holds.
+/// Changed implementation no task accounts for: in no card's scope, or
+/// only in the scope of tasks that never ran (or were cancelled or split).
 pub fn untracked(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
+    if !cx.has_program {
+        return;
+    }
     let config = &cx.program.config.align;
     let docs = patterns(&config.product_docs);
     let mut notes: Vec<Pattern> = patterns(std::iter::once(&config.release_notes));
@@ -479,26 +682,52 @@ pub fn untracked(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     if files.is_empty() {
         return;
     }
-    let cards = cards(cx);
-    let held = matches(cards, &files);
+    let charges = charges(cx, &files);
     let mut covered = vec![false; files.len()];
-    for h in &held {
-        for &i in h {
-            covered[i] = true;
+    for list in &charges.by_task {
+        for (i, _) in list {
+            covered[*i] = true;
         }
     }
-    for (path, covered) in files.iter().zip(covered) {
+    for (fi, (path, covered)) in files.iter().zip(covered).enumerate() {
         if covered {
             continue;
         }
-        out.push(
-            Diagnostic::new(
-                "change-untracked",
-                cx.file(path),
-                Span::empty(0),
+        let idle: Vec<&crate::model::Task> = charges.idle[fi]
+            .iter()
+            .map(|&t| &cx.index.tasks[t])
+            .collect();
+        let (message, help) = match idle.first() {
+            None => (
                 format!("`{path}` changed, but no task's scope holds it"),
-            )
-            .help("add it to the Files/paths of the card of the task that changed it, or plan a task for it"),
+                "add it to the Files/paths of the card of the task that changed it, or plan a task for it".to_string(),
+            ),
+            Some(first) => {
+                let named: Vec<String> = idle
+                    .iter()
+                    .map(|t| {
+                        let what = if t.status == TaskStatus::Todo {
+                            "todo and never ran".to_string()
+                        } else {
+                            t.status.to_string()
+                        };
+                        format!("`{}` ({what})", t.id)
+                    })
+                    .collect();
+                (
+                    format!(
+                        "`{path}` changed, but no task that ran holds it: only {} has it in scope",
+                        named.join(", ")
+                    ),
+                    format!(
+                        "work on a task only once it is started (`orch start {}`), so its tests are recorded; or add the path to the card of the task that changed it",
+                        first.id
+                    ),
+                )
+            }
+        };
+        out.push(
+            Diagnostic::new("change-untracked", cx.file(path), Span::empty(0), message).help(help),
         );
     }
 }
@@ -643,6 +872,36 @@ pub fn unverified(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_names_a_test_not_an_id_or_a_log_path() {
+        let ids = ["P1-TEST-01", "P2-CHECK-02"];
+        let none: Vec<Spanned<String>> = Vec::new();
+        let named = |e: &str| names_tests(e, &none, &ids);
+        for yes in [
+            "`cargo test` 12 passed",
+            "server-side dry-run check passed",
+            "pytest -q: 14 passed",
+            "Tests: 3 passed (jest)",
+            "`go test ./...` ok",
+        ] {
+            assert!(named(yes), "{yes}");
+        }
+        for no in [
+            "P1-TEST-01 done",
+            "see logs/P1-TEST-01.log",
+            "log `.orchestrator/logs/P2-CHECK-02.log`",
+            "orch dispatch run 20260101T000000Z-P1-TEST-01: exit 0",
+            "P9-TEST-07 finished",
+            "the latest build is fine",
+            "12 passed",
+            "reviewed by hand",
+        ] {
+            assert!(!named(no), "{no}");
+        }
+        let commands = vec![Spanned::new("`just ci`".to_string(), Span::empty(0))];
+        assert!(names_tests("just ci: ok", &commands, &ids));
+    }
 
     #[test]
     fn ids_match_whole() {

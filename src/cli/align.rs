@@ -221,6 +221,7 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     }
     let dir = display_path(&root, &ws.dir);
     let (side, mut range, diff) = range(args, &repo)?;
+    let staged = matches!(side, Side::Index);
     if args.fix
         && let Side::Rev(head) = &side
         && repo.resolve("HEAD").ok().map(|id| id.to_string()).as_ref() != Some(head)
@@ -251,15 +252,37 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     let snap = snap?;
     let mut checked = align::check(&snap, program, &dir, range)?;
     let mut fixed_lines = Vec::new();
+    let mut fix_note = None;
     if args.fix && !checked.drift.is_empty() {
         let fixed = align::snippets::fix(&root, &checked.drift)?;
         for (doc, line, selector, source) in &fixed {
             let line = format!(
-                "{doc}:{line}: snippet now matches {} of `{source}` (in the work tree; commit or stage it)",
+                "{doc}:{line}: snippet now matches {} of `{source}`",
                 selector.describe()
             );
             fixed_lines.push(crate::util::escape_controls(&line).into_owned());
         }
+        // The check reads HEAD (or the index), not the work tree: say what
+        // to commit, and fail until it is.
+        let mut docs: Vec<&str> = fixed.iter().map(|(d, ..)| d.as_str()).collect();
+        docs.sort();
+        docs.dedup();
+        let paths: Vec<String> = docs.iter().map(|d| crate::agent::shell_quote(d)).collect();
+        let (it, them) = if fixed.len() == 1 {
+            ("snippet", "it")
+        } else {
+            ("snippets", "them")
+        };
+        let (verb, command, reads) = if staged {
+            ("stage", "git add", "the index")
+        } else {
+            ("commit", "git commit", "HEAD")
+        };
+        fix_note = Some(crate::util::escape_controls(&format!(
+            "{} {it} fixed in the work tree: {verb} {them} (`{command} {}`) and run align-docs again; it reads {reads}, not the work tree",
+            fixed.len(),
+            paths.join(" ")
+        )).into_owned());
         // What was fixed is no longer left to do.
         let fixed_at: Vec<(&str, usize)> =
             fixed.iter().map(|(d, l, ..)| (d.as_str(), *l)).collect();
@@ -280,10 +303,19 @@ pub fn run(args: &AlignArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     };
     let extras = Extras {
         fixed: &fixed_lines,
+        fix_note: fix_note.as_deref(),
         deny_warnings: args.deny_warnings,
     };
     align::report::emit(g.format, &checked, &extras, &human, out)?;
-    let outcome = super::lint::outcome(&checked.diagnostics, args.deny_warnings);
+    // A line fails on an error, or with --deny-warnings on a warning or when
+    // it could not be checked.
+    let lines = align::report::lines(&checked.diagnostics, &checked.unchecked, args.deny_warnings);
+    // Fixed in the work tree is not fixed at the head side yet.
+    let outcome = if lines.iter().all(|l| l.pass) && fix_note.is_none() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    };
     super::release(checked);
     Ok(outcome)
 }

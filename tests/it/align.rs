@@ -11,12 +11,12 @@ use crate::util::{copy_tree, git, orch, repo_path};
 
 /// A repository whose `main` holds the base fixture, checked out on a new
 /// branch `feature`.
-struct Repo {
+pub(crate) struct Repo {
     tmp: tempfile::TempDir,
 }
 
 impl Repo {
-    fn new() -> Repo {
+    pub(crate) fn new() -> Repo {
         let tmp = tempfile::tempdir().expect("tempdir");
         let repo = Repo { tmp };
         git(repo.path(), &["init", "-q", "-b", "main"]);
@@ -26,41 +26,41 @@ impl Repo {
         repo
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.tmp.path()
     }
 
-    fn file(&self, rel: &str) -> PathBuf {
+    pub(crate) fn file(&self, rel: &str) -> PathBuf {
         self.path().join(rel)
     }
 
-    fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.file(rel)).expect("read")
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         let p = self.file(rel);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, text).expect("write");
     }
 
     /// Replace `from` (which must be there) with `to` in a file.
-    fn edit(&self, rel: &str, from: &str, to: &str) {
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) {
         let text = self.read(rel);
         assert!(text.contains(from), "{rel} lacks {from:?}");
         self.write(rel, &text.replacen(from, to, 1));
     }
 
-    fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         git(self.path(), args)
     }
 
-    fn commit(&self, message: &str) {
+    pub(crate) fn commit(&self, message: &str) {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
     }
 
-    fn align(&self, args: &[&str]) -> assert_cmd::Command {
+    pub(crate) fn align(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = orch();
         cmd.current_dir(self.path())
             .env_remove("PRE_COMMIT_FROM_REF")
@@ -70,7 +70,7 @@ impl Repo {
         cmd
     }
 
-    fn orch_lint(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn orch_lint(&self, args: &[&str]) -> std::process::Output {
         orch()
             .current_dir(self.path())
             .args(["lint", "--color", "never"])
@@ -80,7 +80,7 @@ impl Repo {
     }
 
     /// Exit code and the JSON report.
-    fn json(&self, args: &[&str]) -> (i32, Value) {
+    pub(crate) fn json(&self, args: &[&str]) -> (i32, Value) {
         let out = self
             .align(&["--format", "json"])
             .args(args)
@@ -97,7 +97,7 @@ impl Repo {
     }
 
     /// Exit code and the codes found, in report order.
-    fn codes(&self, args: &[&str]) -> (i32, Vec<String>) {
+    pub(crate) fn codes(&self, args: &[&str]) -> (i32, Vec<String>) {
         let (code, v) = self.json(args);
         let codes = v["diagnostics"]
             .as_array()
@@ -110,7 +110,7 @@ impl Repo {
 }
 
 /// The codes with their file and the text at the span.
-fn finding<'v>(v: &'v Value, code: &str) -> &'v Value {
+pub(crate) fn finding<'v>(v: &'v Value, code: &str) -> &'v Value {
     v["diagnostics"]
         .as_array()
         .expect("diagnostics")
@@ -121,7 +121,7 @@ fn finding<'v>(v: &'v Value, code: &str) -> &'v Value {
 
 /// A change to the store's code that keeps every checklist line passing:
 /// the coupled guide changes with it.
-fn clean_store_change(r: &Repo) {
+pub(crate) fn clean_store_change(r: &Repo) {
     r.edit(
         "src/core/store.rs",
         "pub struct Store {",

@@ -2,6 +2,7 @@
 //! binary. A guard test fails when a file in this folder is not a module.
 
 mod align;
+mod align_evidence;
 mod cli;
 mod dispatch;
 mod faults;
