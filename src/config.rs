@@ -20,16 +20,60 @@ pub const DEFAULT_SKILLS: &[&str] = &[
     "release-devops",
 ];
 
-pub const DEFAULT_COMMAND: &[&str] = &[
+/// The codex preset's argv (the default command): JSONL events, edits
+/// allowed in the working folder (`--sandbox workspace-write`, never the
+/// dangerous bypass), the final message to a file and held to the
+/// completion report's schema.
+pub const CODEX_COMMAND: &[&str] = &[
     "codex",
     "exec",
     "--json",
+    "--sandbox",
+    "workspace-write",
     "--cd",
     "{repo}",
     "--output-last-message",
     "{last_message}",
+    "--output-schema",
+    "{schema}",
     "{prompt}",
 ];
+
+/// The claude preset's argv: headless, the stream-json events (which need
+/// `--verbose`), edits in the working folder accepted without asking
+/// (`acceptEdits`, never `bypassPermissions`), the final answer held to the
+/// completion report's schema. Dispatch adds `--allowedTools` for the card's
+/// commands and checks, and `--max-budget-usd` for a USD budget.
+pub const CLAUDE_COMMAND: &[&str] = &[
+    "claude",
+    "-p",
+    "{prompt}",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--permission-mode",
+    "acceptEdits",
+    "--json-schema",
+    "{schema_json}",
+];
+
+/// The gemini preset's argv: headless, the stream-json events, edits
+/// approved (`auto_edit`, never `yolo`) in the working folder, trusted for
+/// this session only (an untrusted folder forces the approval mode back to
+/// `default`, which cannot edit headless).
+pub const GEMINI_COMMAND: &[&str] = &[
+    "gemini",
+    "--output-format",
+    "stream-json",
+    "--approval-mode",
+    "auto_edit",
+    "--skip-trust",
+    "-p",
+    "{prompt}",
+];
+
+/// The default command: the codex preset.
+pub const DEFAULT_COMMAND: &[&str] = CODEX_COMMAND;
 
 /// The orchestrator's configuration (`.orchestrator/config.yaml`).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -112,14 +156,20 @@ impl<'de> Deserialize<'de> for SpannedKey {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgentConfig {
-    /// The agent's argv. Placeholders: `{repo}`, `{task}`, `{skill}`,
-    /// `{prompt}`, `{card}`, `{last_message}`.
+    /// The agent's argv (default: the preset's). Placeholders: `{repo}`
+    /// (the folder the agent works in), `{task}`, `{skill}`, `{prompt}`,
+    /// `{card}`, `{last_message}`, `{schema}` (the completion report's JSON
+    /// Schema, a file), `{schema_json}` (the same, as text).
     pub command: Vec<String>,
-    /// How to judge a run: `codex` (JSONL events) or `generic` (exit code
-    /// and evidence patterns). Default: `codex` when the program is `codex`.
+    /// `codex`, `claude` or `gemini`: that agent's working default command
+    /// and adapter (default: `codex`).
+    pub preset: Option<Preset>,
+    /// How to read a run: `codex`, `claude` or `gemini` (their event
+    /// streams) or `generic` (exit code and evidence patterns). Default: the
+    /// preset's, else the one named like the program.
     pub adapter: Option<Adapter>,
     /// Kill an agent that runs longer than this (`90s`, `30m`, `2h`).
     pub timeout: Option<DurationText>,
@@ -129,21 +179,88 @@ pub struct AgentConfig {
     pub jobs: Option<u32>,
     /// Regular expressions; matching log lines are evidence.
     pub evidence: Vec<String>,
-    /// The prompt template; `{skill}`, `{task}`, `{goal}`, `{criteria}`.
+    /// The prompt template; `{skill}`, `{task}`, `{goal}`, `{criteria}`,
+    /// `{card}`, `{brief}` (the whole card: scope, commands, checks,
+    /// evidence, criteria, governing docs, the completion report).
     pub prompt: Option<String>,
+    /// A task's most tokens or US dollars (a card's front matter `budget:`
+    /// overrides it): passed to the agent where it has a flag, and enforced
+    /// by orch where the agent reports usage.
+    pub budget: Option<Budget>,
 }
 
-impl Default for AgentConfig {
-    fn default() -> AgentConfig {
-        AgentConfig {
-            command: DEFAULT_COMMAND.iter().map(|s| s.to_string()).collect(),
-            adapter: None,
-            timeout: None,
-            idle_timeout: None,
-            jobs: None,
-            evidence: Vec::new(),
-            prompt: None,
+impl AgentConfig {
+    /// The argv template: `command`, else the preset's.
+    pub fn command(&self) -> Vec<String> {
+        if !self.command.is_empty() {
+            return self.command.clone();
         }
+        self.preset
+            .unwrap_or(Preset::Codex)
+            .command()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+}
+
+/// An agent whose working default command orch knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    Codex,
+    Claude,
+    Gemini,
+}
+
+impl Preset {
+    pub fn command(self) -> &'static [&'static str] {
+        match self {
+            Preset::Codex => CODEX_COMMAND,
+            Preset::Claude => CLAUDE_COMMAND,
+            Preset::Gemini => GEMINI_COMMAND,
+        }
+    }
+
+    pub fn adapter(self) -> Adapter {
+        match self {
+            Preset::Codex => Adapter::Codex,
+            Preset::Claude => Adapter::Claude,
+            Preset::Gemini => Adapter::Gemini,
+        }
+    }
+}
+
+/// A task's budget: tokens (input plus output), US dollars, or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// Most input plus output tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
+    /// Most US dollars (where the agent reports a cost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd: Option<f64>,
+}
+
+impl Budget {
+    /// What a usage exceeds, in words; `None` within budget.
+    pub fn exceeded(&self, tokens: u64, cost_usd: Option<f64>) -> Option<String> {
+        if let Some(max) = self.tokens
+            && tokens > max
+        {
+            return Some(format!("{tokens} tokens used, budget {max}"));
+        }
+        if let (Some(max), Some(cost)) = (self.usd, cost_usd)
+            && cost > max
+        {
+            return Some(format!("${cost:.4} spent, budget ${max}"));
+        }
+        None
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_none() && self.usd.is_none()
     }
 }
 
@@ -151,6 +268,8 @@ impl Default for AgentConfig {
 #[serde(rename_all = "lowercase")]
 pub enum Adapter {
     Codex,
+    Claude,
+    Gemini,
     Generic,
 }
 

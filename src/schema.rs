@@ -51,6 +51,10 @@ struct Card {
     /// The parallel group the card is dispatched in (e.g. `G1`).
     #[serde(default)]
     group: Option<Id>,
+    /// The task's budget, over config `agent.budget`: tokens (input plus
+    /// output) and US dollars.
+    #[serde(default)]
+    budget: Option<crate::config::Budget>,
 }
 
 /// Front matter of the Evidence Ledger (`kind: ledger`).

@@ -71,6 +71,33 @@ fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)
             "`orch lint` shows where",
         ));
     }
+    // An agent dispatched from a program that does not lint works from a
+    // brief orch cannot vouch for.
+    let errors: Vec<String> = crate::rules::lint(program)
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .map(|d| {
+            let file = program.file(d.file);
+            let (line, col) = file.line_col(d.span.start);
+            format!("{}:{line}:{col}: {} [{}]", file.path, d.message, d.code)
+        })
+        .collect();
+    if !errors.is_empty() {
+        let shown = errors.len().min(10);
+        let more = if errors.len() > shown {
+            format!("\n  - and {} more", errors.len() - shown)
+        } else {
+            String::new()
+        };
+        return Err(Error::with_help(
+            format!(
+                "refusing to dispatch: `orch lint` reports {} error(s); nothing was started:\n  - {}{more}",
+                errors.len(),
+                errors[..shown].join("\n  - ")
+            ),
+            "fix them (`orch lint` shows each with its help), then dispatch again",
+        ));
+    }
     let index = Index::build(program);
     let (tasks, label) = plan::resolve(program, &index, targets).map_err(|e| {
         Error::with_help(
@@ -101,6 +128,7 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         let (planned, label) = clear(&program, &args.targets)?;
         let settings = settings(args, &program);
         let prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+        dispatch::check_programs(&prepared)?;
         if g.format == Format::Json {
             let tasks: Vec<_> = prepared
                 .jobs
@@ -125,6 +153,7 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
     let (planned, label) = clear(&program, &args.targets)?;
     let settings = settings(args, &program);
     let mut prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+    dispatch::check_programs(&prepared)?;
     let ids: Vec<String> = prepared.jobs.iter().map(|j| j.id.clone()).collect();
     dispatch::mark_in_progress(&session, &label, &prepared.run.run, &ids)?;
     drop(session);
@@ -149,7 +178,19 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         Vec::new()
     };
     let report = dispatch::write_report(&ws.root, &ws.dir, run, &verdicts)?;
-    print(g, out, run, &verdicts, &records, &report)
+    let left = uncommitted(&ws, args.record);
+    print(g, out, run, &verdicts, &records, &report, &left)
+}
+
+/// After `--record`: the work-tree paths left uncommitted (the agents'
+/// changes, for review), orch's git-ignored logs left out; `None` without
+/// `--record` or outside git.
+fn uncommitted(ws: &Workspace, record: bool) -> Option<Vec<String>> {
+    if !record {
+        return None;
+    }
+    let repo = crate::git::Repo::discover(&ws.root).ok().flatten()?;
+    repo.dirty_paths().ok()
 }
 
 fn settings(args: &DispatchArgs, program: &Program) -> Settings {
@@ -182,7 +223,8 @@ pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Ou
         Vec::new()
     };
     let report = dispatch::write_report(&ws.root, &ws.dir, &run, &verdicts)?;
-    print(g, out, &run, &verdicts, &records, &report)
+    let left = uncommitted(&ws, args.record);
+    print(g, out, &run, &verdicts, &records, &report, &left)
 }
 
 type Records = [(String, std::result::Result<crate::model::Outcome, String>)];
@@ -194,8 +236,13 @@ fn print(
     verdicts: &[Verdict],
     records: &Records,
     report: &str,
+    uncommitted: &Option<Vec<String>>,
 ) -> Result<Outcome> {
     let summary = dispatch::harvest::summary_line(run);
+    let usage = dispatch::harvest::total_usage(run);
+    let dir_rel = report
+        .rsplit_once("/runs/")
+        .map_or(".orchestrator", |(d, _)| d);
     let all_pass = !run.interrupted
         && verdicts
             .iter()
@@ -214,9 +261,14 @@ fn print(
             "report": report,
             "interrupted": run.interrupted,
             "summary": summary,
+            "usage": usage,
             "tasks": verdicts,
             "records": recs,
         });
+        let mut v = v;
+        if let Some(left) = uncommitted {
+            v["uncommitted"] = json!(left);
+        }
         print_json(out, &v)?;
     } else {
         let width = verdicts.iter().map(|v| v.task.len()).max().unwrap_or(0);
@@ -240,6 +292,22 @@ fn print(
                 out,
                 "interrupted: the agents were stopped; their tasks stay in_progress (see the report)"
             )?;
+            for v in verdicts.iter().filter(|v| v.proposal.is_none()) {
+                writeln!(
+                    out,
+                    "  {}: {}",
+                    v.task,
+                    dispatch::report::by_hand(&v.task, &run.run, dir_rel)
+                )?;
+            }
+        }
+        if let Some(u) = usage {
+            writeln!(out, "tokens: {}", u.describe())?;
+        }
+        match uncommitted {
+            Some(left) if left.is_empty() => writeln!(out, "uncommitted: nothing")?,
+            Some(left) => writeln!(out, "uncommitted (left for review): {}", left.join(", "))?,
+            None => {}
         }
         writeln!(out, "report: {report}")?;
         writeln!(out, "{summary}")?;

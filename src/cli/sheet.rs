@@ -269,23 +269,42 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     Ok(Outcome::Clean)
 }
 
-/// Write each task's card `group:` (edited in place) and each group's sheet.
+/// Write each task's card `group:` (edited in place) and each group's sheet:
+/// everything is built first, so a task whose argv cannot be built writes
+/// nothing.
 fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> Result<()> {
     let dir_rel = display_path(&program.root, &program.dir);
-    let repo = "$PWD";
+    let repo = crate::sheet::REPO;
+    let mut writes: Vec<(std::path::PathBuf, String)> = Vec::new();
     for (name, tasks) in groups {
         let mut sheet_tasks = Vec::new();
+        let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+        let schema_rel = format!("{dir_rel}/runs/{name}.schema.json");
+        let schema_json = crate::dispatch::completion::schema_text(&ids);
         for t in tasks {
             let Some(ci) = t.card else { continue };
             let doc = &program.docs[ci];
             let file = program.file(doc.file);
-            let updated = set_group(&file.text, doc, name);
-            write_atomic(&file.abs_path, updated.as_bytes(), true)?;
+            writes.push((file.abs_path.clone(), set_group(&file.text, doc, name)));
             let Some((brief, _)) = agent::brief(program, t) else {
                 continue;
             };
             let scope = CardScope::read(program, t);
-            let last = format!("{dir_rel}/runs/{name}-{}.md", t.id);
+            let last = format!("{repo}/{dir_rel}/runs/{name}-{}.md", t.id);
+            let schema = format!("{repo}/{schema_rel}");
+            let argv = agent::argv(
+                &program.config,
+                &brief,
+                &agent::ArgvInputs {
+                    repo,
+                    last_message: &last,
+                    schema: &schema,
+                    schema_json: &schema_json,
+                },
+            )
+            .map_err(|e| {
+                Error::with_help(e, "fix the card or config.yaml (`orch lint` shows where)")
+            })?;
             let globs = |pick: fn(&CardScope) -> &[crate::model::scope::Glob]| -> Vec<String> {
                 scope
                     .as_ref()
@@ -296,12 +315,20 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
                 id: t.id.clone(),
                 allowed: globs(|s| &s.allowed),
                 prohibited: globs(|s| &s.prohibited),
-                argv: agent::argv(&program.config, &brief, repo, &last),
+                argv,
                 log: format!("{dir_rel}/logs/{}.log", t.id),
             });
         }
-        let text = render(name, &sheet_tasks, &format!("{dir_rel}/logs"));
-        let path = inside(&ws.dir, &format!("sheets/{name}.md"))?;
+        let uses_schema = agent::passes_schema(&program.config.agent.command());
+        let script = crate::sheet::Script {
+            logs_dir: &format!("{dir_rel}/logs"),
+            runs_dir: &format!("{dir_rel}/runs"),
+            schema: uses_schema.then_some((schema_rel.as_str(), schema_json.as_str())),
+        };
+        let text = render(name, &sheet_tasks, &script);
+        writes.push((inside(&ws.dir, &format!("sheets/{name}.md"))?, text));
+    }
+    for (path, text) in writes {
         write_atomic(&path, text.as_bytes(), true)?;
     }
     Ok(())

@@ -91,7 +91,13 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             .iter()
             .map(|t| task_json(&program, &index, t, runs.get(&t.id)))
             .collect();
-        print_json(out, &json!({ "tasks": tasks }))?;
+        // Tokens and cost of each task's latest run, summed.
+        let usage = index
+            .tasks
+            .iter()
+            .filter_map(|t| runs.get(&t.id).and_then(|r| r.usage))
+            .reduce(|a, b| a.plus(&b));
+        print_json(out, &json!({ "tasks": tasks, "usage": usage }))?;
         return Ok(Outcome::Clean);
     }
     let w = index

@@ -1,12 +1,17 @@
 //! Harvest: judge what each agent of a run did and propose a result.
 //!
-//! A run's facts (`runs/<run>.json`: argv, times, exit, kill, bytes, changed
-//! files, codex events) are written by dispatch; harvest reads them with the
-//! cards as they are now and the config's evidence patterns, and proposes
-//! pass (it succeeded and changed nothing outside its scope), partial (it
-//! succeeded, but changed a file outside its scope or a check it ran failed)
-//! or fail (non-zero exit, killed, could not start, or a failed turn). The
-//! Markdown report (`runs/<run>.md`) is for people.
+//! A run's facts (`runs/<run>.json`: argv, times, exit, kill, what changed
+//! in the folder, the normalized events) are written by dispatch; harvest
+//! reads them with the cards as they are now and the config's evidence
+//! patterns. A pass is earned: the agent exited 0, its turn completed
+//! (where its stream says so), every check of its card was seen passing,
+//! and nothing changed outside its scope; otherwise partial (it finished,
+//! but a file changed outside its scope, a check failed or was not seen, it
+//! waits on a person, or its completion report is malformed) or fail
+//! (non-zero exit, killed, over budget, could not start, a failed or
+//! unfinished turn). The agent's own completion report is set beside that
+//! verdict: it can lower it, never raise it. The Markdown report
+//! (`runs/<run>.md`) is in [`super::report`].
 
 use std::io::{BufReader, Read};
 use std::path::{Component, Path};
@@ -14,11 +19,13 @@ use std::path::{Component, Path};
 use regex_automata::meta;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::shell_quote;
+use crate::config::Budget;
 use crate::model::Outcome;
 use crate::scope::Scope;
 
-use super::codex::Events;
+use super::adapters::Kind;
+use super::completion::{self, Reported, ReportedItem};
+use super::event::{Observed, Usage};
 use super::process::Kill;
 use super::time;
 
@@ -84,9 +91,21 @@ pub fn check_run(run: &RunFile, id: &str, dir_rel: Option<&str>) -> Result<(), S
                 shown(m)
             ));
         }
+        if let Some(m) = &t.schema
+            && !under(m, "runs")
+        {
+            return Err(format!(
+                "is not a run orch wrote: {}'s schema `{}` is not a file under runs/",
+                t.task,
+                shown(m)
+            ));
+        }
     }
     Ok(())
 }
+/// Most bytes read from a final-message file or a log's tail for the
+/// completion report.
+const MAX_ANSWER: u64 = 256 * 1024;
 
 /// Everything dispatch observed about one run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -106,10 +125,11 @@ pub struct RunFile {
 }
 
 /// Where a task of a run got to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Waiting for a slot (or orch stopped before it started).
+    #[default]
     Pending,
     Running,
     Finished,
@@ -117,53 +137,53 @@ pub enum State {
     NotStarted,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TaskFacts {
     pub task: String,
-    /// `codex` or `generic`.
+    /// `codex`, `claude`, `gemini` or `generic`.
     pub adapter: String,
+    /// The folder the agent ran in, relative to the work tree (empty: its top).
+    pub folder: String,
     pub argv: Vec<String>,
     /// The log, relative to the work tree.
     pub log: String,
     /// The `{last_message}` file, relative to the work tree.
-    #[serde(default)]
     pub last_message: Option<String>,
+    /// The completion report's schema the agent was handed (relative).
+    pub schema: Option<String>,
+    /// The budget it ran under.
+    pub budget: Option<Budget>,
     pub state: State,
-    #[serde(default)]
     pub started: Option<String>,
-    #[serde(default)]
     pub ended: Option<String>,
-    /// Seconds since the Unix epoch, for ordering runs that overlap.
-    #[serde(default)]
+    /// Milliseconds since the Unix epoch, for ordering runs that overlap.
     pub started_ms: Option<u64>,
-    #[serde(default)]
     pub ended_ms: Option<u64>,
-    #[serde(default)]
     pub duration_ms: Option<u64>,
-    #[serde(default)]
     pub exit_code: Option<i32>,
-    #[serde(default)]
     pub signal: Option<i32>,
-    #[serde(default)]
     pub killed: Option<Kill>,
-    #[serde(default)]
+    /// Why it was stopped over budget.
+    pub over_budget: Option<String>,
     pub spawn_error: Option<String>,
-    #[serde(default)]
     pub log_error: Option<String>,
-    #[serde(default)]
     pub log_bytes: u64,
-    #[serde(default)]
     pub lingering: bool,
-    #[serde(default)]
     pub pipes_abandoned: bool,
-    /// Work-tree paths that changed during the run (generic), repo-relative;
+    /// Work-tree paths whose state changed while it ran, repo-relative;
     /// `None` when unknown (no git repository).
-    #[serde(default)]
     pub changed: Option<Vec<String>>,
-    #[serde(default)]
-    pub events: Option<Events>,
+    /// Paths the commits made while it ran changed (HEAD moved).
+    pub committed: Vec<String>,
+    /// HEAD when it started and when it ended, when they differ.
+    pub head_before: Option<String>,
+    pub head_after: Option<String>,
+    /// What its event stream said (agents with a stream).
+    pub events: Option<Observed>,
+    /// What it asked a person while it ran (saved at once, for `orch status`).
+    pub waiting: Option<String>,
     /// The result recorded in the ledger, once it is.
-    #[serde(default)]
     pub recorded: Option<Outcome>,
 }
 
@@ -180,6 +200,14 @@ impl TaskFacts {
             _ => "-".into(),
         }
     }
+
+    pub fn kind(&self) -> Kind {
+        Kind::parse(&self.adapter).unwrap_or(Kind::Generic)
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        self.events.as_ref().and_then(|e| e.usage)
+    }
 }
 
 /// The `ID=exit ...` line, as the seed's sheet prints it.
@@ -191,12 +219,38 @@ pub fn summary_line(run: &RunFile) -> String {
         .join(" ")
 }
 
-/// A check from the card and what the agent's run of it returned.
+/// Tokens and cost of every task of a run that reported usage.
+pub fn total_usage(run: &RunFile) -> Option<Usage> {
+    run.tasks
+        .iter()
+        .filter_map(TaskFacts::usage)
+        .reduce(|a, b| a.plus(&b))
+}
+
+/// A check from the card and what the agent's runs of it returned.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     pub check: String,
     /// `None`: not seen among the commands the agent ran.
     pub exit_code: Option<i64>,
+    /// What the agent's completion report says of it (`pass`, `fail`,
+    /// `not_run`), when it names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
+}
+
+/// How sure the changed files are to be this task's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribution {
+    /// The agent ran alone in its folder: every change there while it ran
+    /// (work tree and commits) is its own.
+    Exact,
+    /// Other agents ran in the same folder at the same time: the paths it
+    /// reported are its own; other changes are apportioned by scope.
+    Shared,
+    /// Not a git work tree: nothing seen.
+    Unknown,
 }
 
 /// Harvest's judgement of one task.
@@ -205,6 +259,8 @@ pub struct Verdict {
     pub task: String,
     /// `None` when the task did not run to an end (interrupted, not started).
     pub proposal: Option<Outcome>,
+    /// orch's own verdict, before the agent's report could lower it.
+    pub verified: Option<Outcome>,
     pub exit: String,
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
@@ -216,6 +272,9 @@ pub struct Verdict {
     /// Files it changed (repo-relative; outside the repository: absolute);
     /// `None` when unknown.
     pub changed: Option<Vec<String>>,
+    pub attribution: Attribution,
+    /// Paths it committed itself (a part of `changed`).
+    pub committed: Vec<String>,
     pub violations: Vec<String>,
     pub evidence: Vec<String>,
     pub checks: Vec<Check>,
@@ -223,7 +282,35 @@ pub struct Verdict {
     pub reasons: Vec<String>,
     /// Things worth knowing that do not change the proposal.
     pub notes: Vec<String>,
+    pub usage: Option<Usage>,
+    /// What the agent stopped to ask a person.
+    pub needs_input: Vec<String>,
+    /// The agent's completion report, when it matches the schema.
+    pub reported: Option<Reported>,
+    /// Where its completion report breaks the schema.
+    pub report_problems: Vec<String>,
+    /// Where the report says what orch did not see.
+    pub contradictions: Vec<String>,
     pub recorded: Option<Outcome>,
+}
+
+impl Verdict {
+    /// The unverified items the agent reported, each naming the task.
+    pub fn unverified(&self) -> Vec<ReportedItem> {
+        self.reported
+            .iter()
+            .flat_map(|r| &r.unverified)
+            .map(|u| ReportedItem {
+                item: if crate::util::one_line(&u.item).contains(&self.task) {
+                    u.item.clone()
+                } else {
+                    format!("{}: {}", self.task, u.item)
+                },
+                risk: u.risk.clone(),
+                owner: u.owner.clone(),
+            })
+            .collect()
+    }
 }
 
 /// What harvest needs about each task besides its facts.
@@ -280,65 +367,173 @@ pub fn normalize(path: &str, root: &Path) -> String {
     parts.join("/")
 }
 
-/// What a task changed, as its adapter sees it.
+/// The paths of `changed` outside `scope`: the scope judgement, on any list
+/// of changed paths (a run's, or a branch's diff against its base). An
+/// absolute path (outside the repository) is always outside.
+pub fn outside_scope(scope: &Scope, changed: &[String]) -> Vec<String> {
+    changed
+        .iter()
+        .filter(|p| Path::new(p.as_str()).is_absolute() || !scope.is_match(p))
+        .cloned()
+        .collect()
+}
+
+/// What a task changed, and how sure that is.
 pub struct Changes {
     /// `None` when unknown.
     pub files: Option<Vec<String>>,
-    /// Generic adapter: the tasks that ran at the same time in the same work
-    /// tree, whose changes cannot be told apart from this one's.
+    /// The tasks that ran at the same time in the same folder.
     pub alongside: Vec<String>,
+    pub attribution: Attribution,
 }
 
-/// The files each task changed. Codex: its `file_change` paths (exact). The
-/// generic adapter sees the work tree: when runs overlapped in time, a change
-/// that lies in another overlapping task's scope and not in this one's is
-/// left to that task; any other change is this task's (and is noted as
-/// possibly another's).
+/// The paths a task's stream reported changing, repo-relative and sorted.
+fn reported_paths(f: &TaskFacts, root: &Path) -> Vec<String> {
+    let folder = if f.folder.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(&f.folder)
+    };
+    let mut v: Vec<String> = f
+        .events
+        .iter()
+        .flat_map(|e| &e.paths)
+        .map(|p| {
+            let n = normalize(p, &folder);
+            if f.folder.is_empty() || Path::new(&n).is_absolute() {
+                n
+            } else {
+                format!("{}/{n}", f.folder)
+            }
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The files each task changed: what its stream reported, and what changed
+/// in its folder (work tree and commits) while it ran. A task that ran
+/// alone in its folder owns every change there (exact). When tasks
+/// overlapped in time in one folder, a path another of them reported, or
+/// that lies in another's scope and not in this one's, is left to it; any
+/// other change is this task's (and is noted as possibly another's).
 pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path) -> Vec<Changes> {
-    let overlaps =
-        |a: &TaskFacts, b: &TaskFacts| match (a.started_ms, a.ended_ms, b.started_ms, b.ended_ms) {
-            (Some(s1), Some(e1), Some(s2), Some(e2)) => s1 <= e2 && s2 <= e1,
-            _ => false,
-        };
+    let overlaps = |a: &TaskFacts, b: &TaskFacts| {
+        a.folder == b.folder
+            && match (a.started_ms, a.ended_ms, b.started_ms, b.ended_ms) {
+                (Some(s1), Some(e1), Some(s2), Some(e2)) => s1 <= e2 && s2 <= e1,
+                _ => false,
+            }
+    };
+    let reported: Vec<Vec<String>> = facts.iter().map(|f| reported_paths(f, root)).collect();
     facts
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            if f.adapter == "codex" {
-                let files = f.events.as_ref().map(|events| {
-                    let mut v: Vec<String> =
-                        events.paths.iter().map(|p| normalize(p, root)).collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                });
-                return Changes {
-                    files,
-                    alongside: Vec::new(),
-                };
-            }
             let others: Vec<usize> = (0..facts.len())
-                .filter(|&j| j != i && facts[j].adapter != "codex" && overlaps(f, &facts[j]))
+                .filter(|&j| j != i && overlaps(f, &facts[j]))
                 .collect();
             let own = contexts[i].scope.as_ref();
-            let files = f.changed.as_ref().map(|changed| {
-                changed
-                    .iter()
-                    .filter(|path| {
-                        own.is_some_and(|s| s.is_match(path))
-                            || !others.iter().any(|&j| {
-                                contexts[j].scope.as_ref().is_some_and(|s| s.is_match(path))
-                            })
-                    })
-                    .cloned()
-                    .collect()
+            let mut seen: Option<Vec<String>> = f.changed.as_ref().map(|c| {
+                let mut v = c.clone();
+                v.extend(f.committed.iter().cloned());
+                v
             });
+            if let Some(seen) = &mut seen
+                && !others.is_empty()
+            {
+                seen.retain(|path| {
+                    reported[i].contains(path)
+                        || own.is_some_and(|s| s.is_match(path))
+                        || !others.iter().any(|&j| {
+                            reported[j].contains(path)
+                                || contexts[j].scope.as_ref().is_some_and(|s| s.is_match(path))
+                        })
+                });
+            }
+            let attribution = match (&seen, others.is_empty()) {
+                (None, _) => Attribution::Unknown,
+                (Some(_), true) => Attribution::Exact,
+                (Some(_), false) => Attribution::Shared,
+            };
+            let files = match seen {
+                Some(mut v) => {
+                    v.extend(reported[i].iter().cloned());
+                    v.sort();
+                    v.dedup();
+                    Some(v)
+                }
+                None if f.events.is_some() => Some(reported[i].clone()),
+                None => None,
+            };
             Changes {
                 files,
                 alongside: others.iter().map(|&j| facts[j].task.clone()).collect(),
+                attribution,
             }
         })
         .collect()
+}
+
+fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Fail => 0,
+        Outcome::Partial => 1,
+        Outcome::Pass => 2,
+    }
+}
+
+/// At most `max` bytes of a file beside the documents (a regular file
+/// under real folders of the work tree, never a link); with `tail`, its
+/// last `max` bytes, however large it is.
+fn read_bounded(root: &Path, rel: &str, max: u64, tail: bool) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let bytes = if tail {
+        let mut f = crate::fsx::open_inside(root, &root.join(rel)).ok()?;
+        let len = f.metadata().ok()?.len();
+        if len > max {
+            f.seek(SeekFrom::Start(len - max)).ok()?;
+        }
+        let mut buf = Vec::new();
+        f.take(max).read_to_end(&mut buf).ok()?;
+        buf
+    } else {
+        crate::fsx::read_inside(root, &root.join(rel), max).ok()?
+    };
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The agent's final answer: its structured output, its final-message
+/// file, its last message, or (generic) the tail of its log.
+fn answer(f: &TaskFacts, root: &Path) -> Option<serde_json::Value> {
+    if let Some(s) = f.events.as_ref().and_then(|e| e.structured.clone()) {
+        return Some(s);
+    }
+    let texts = [
+        f.last_message
+            .as_ref()
+            .and_then(|p| read_bounded(root, p, MAX_LAST_MESSAGE, false)),
+        f.events.as_ref().and_then(|e| e.last_message.clone()),
+        (f.kind() == Kind::Generic)
+            .then(|| read_bounded(root, &f.log, MAX_ANSWER, true))
+            .flatten(),
+    ];
+    texts
+        .into_iter()
+        .flatten()
+        .find_map(|t| completion::answer_in(&t))
+}
+
+/// The text of the final message, for evidence.
+fn final_text(f: &TaskFacts, root: &Path) -> Option<String> {
+    // Files beside the documents: regular files under real folders of the
+    // work tree, never a link, read within a bound.
+    f.last_message
+        .as_ref()
+        .and_then(|p| read_bounded(root, p, MAX_LAST_MESSAGE, false))
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| f.events.as_ref().and_then(|e| e.last_message.clone()))
 }
 
 /// Judge one task.
@@ -349,15 +544,13 @@ pub fn judge(
     patterns: &[meta::Regex],
     root: &Path,
 ) -> Verdict {
+    let kind = f.kind();
+    let observed = f.events.clone().unwrap_or_default();
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     let changed = changes.files;
     let violations: Vec<String> = match (&changed, &ctx.scope) {
-        (Some(c), Some(s)) => c
-            .iter()
-            .filter(|p| Path::new(p).is_absolute() || !s.is_match(p))
-            .cloned()
-            .collect(),
+        (Some(c), Some(s)) => outside_scope(s, c),
         (Some(_), None) => {
             notes.push("the card's scope cannot be read: scope not checked".into());
             Vec::new()
@@ -369,8 +562,7 @@ pub fn judge(
     };
     if !violations.is_empty() && !changes.alongside.is_empty() {
         notes.push(format!(
-            "it ran at the same time as {} in this work tree, so a change outside every scope may be theirs; \
-             `--jobs 1` or the codex adapter attributes changes exactly",
+            "it ran at the same time as {} in this folder, so a change it did not report and no scope explains may be theirs; `--jobs 1` attributes changes exactly",
             changes
                 .alongside
                 .iter()
@@ -379,17 +571,31 @@ pub fn judge(
                 .join(", ")
         ));
     }
+    if !f.committed.is_empty() {
+        notes.push(format!(
+            "it committed {} itself (HEAD moved from {} to {})",
+            list(&f.committed),
+            f.head_before
+                .as_deref()
+                .map_or("?", |h| &h[..h.len().min(12)]),
+            f.head_after
+                .as_deref()
+                .map_or("?", |h| &h[..h.len().min(12)]),
+        ));
+    }
+
+    // The agent's completion report.
+    let mut report_problems = Vec::new();
+    let reported = answer(f, root).and_then(|v| match completion::read(&v, &[f.task.as_str()]) {
+        Ok(r) => Some(r),
+        Err(p) => {
+            report_problems = p;
+            None
+        }
+    });
+
     let mut evidence = Vec::new();
-    // Files beside the documents: regular files under real folders of the
-    // work tree, never a link, read within a bound.
-    let last_message = f
-        .last_message
-        .as_ref()
-        .and_then(|p| crate::fsx::read_inside(root, &root.join(p), MAX_LAST_MESSAGE).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .filter(|t| !t.trim().is_empty())
-        .or_else(|| f.events.as_ref().and_then(|e| e.last_message.clone()));
-    if let Some(m) = last_message {
+    if let Some(m) = final_text(f, root) {
         evidence.push(format!("last message: {}", one_line(&m)));
     }
     if !patterns.is_empty() {
@@ -405,12 +611,18 @@ pub fn judge(
         .iter()
         .map(|c| Check {
             check: c.clone(),
-            exit_code: f.events.as_ref().and_then(|e| {
-                e.commands
+            exit_code: observed
+                .commands
+                .iter()
+                .rev()
+                .find(|r| r.command.contains(c.as_str()))
+                .and_then(|r| r.exit_code),
+            reported: reported.as_ref().and_then(|r| {
+                r.checks
                     .iter()
                     .rev()
-                    .find(|r| r.command.contains(c.as_str()))
-                    .and_then(|r| r.exit_code)
+                    .find(|rc| rc.command.contains(c.as_str()))
+                    .map(|rc| rc.outcome.clone())
             }),
         })
         .collect();
@@ -418,15 +630,9 @@ pub fn judge(
         .iter()
         .filter(|c| c.exit_code.is_some_and(|x| x != 0))
         .collect();
-    for c in &failed_checks {
-        evidence.push(format!(
-            "check `{}` failed (exit {})",
-            c.check,
-            c.exit_code.unwrap_or(0)
-        ));
-    }
+    let unseen_checks: Vec<&Check> = checks.iter().filter(|c| c.exit_code.is_none()).collect();
 
-    let mut proposal = None;
+    let mut verified = None;
     match f.state {
         State::NotStarted => reasons.push("not started: the run was interrupted first".into()),
         State::Pending | State::Running => {
@@ -434,15 +640,17 @@ pub fn judge(
         }
         State::Finished => {}
     }
-    if f.state == State::Finished {
+    let mut contradictions = Vec::new();
+    if f.state == State::Finished && f.killed != Some(Kill::Interrupted) {
         let mut fail = Vec::new();
         if let Some(e) = &f.spawn_error {
             fail.push(format!("could not start: {e}"));
         }
         match f.killed {
-            Some(Kill::Interrupted) => reasons.push(
-                "interrupted: stopped by Ctrl-C or SIGTERM; the task stays in progress".into(),
-            ),
+            Some(Kill::Budget) => fail.push(format!(
+                "over budget: {}; the agent was stopped",
+                f.over_budget.as_deref().unwrap_or("its budget was passed")
+            )),
             Some(k) => fail.push(format!(
                 "{} after {}; its process group was killed",
                 k.describe(),
@@ -458,42 +666,152 @@ pub fn judge(
                 (None, None) => {}
             }
         }
-        if let Some(ev) = &f.events {
-            fail.extend(ev.failures.iter().cloned());
-            if ev.events == 0 && f.spawn_error.is_none() {
-                notes.push("no JSONL events read from stdout".into());
+        if f.events.is_some() && f.spawn_error.is_none() {
+            fail.extend(observed.failures.iter().cloned());
+            if !observed.completed {
+                fail.extend(observed.errors.iter().cloned());
+                if fail.is_empty() {
+                    fail.push(match kind {
+                        Kind::Codex => {
+                            "exit 0, but the turn never completed (no `turn.completed`)".to_string()
+                        }
+                        _ => "exit 0, but the turn never completed (no successful `result` event)"
+                            .to_string(),
+                    });
+                }
+            } else if !observed.errors.is_empty() {
+                notes.push(format!(
+                    "errors reported before the turn completed (retried): {}",
+                    observed.errors.join("; ")
+                ));
+            }
+            if observed.events == 0 {
+                notes.push("no JSON events read from stdout".into());
             }
         }
-        if f.killed != Some(Kill::Interrupted) {
-            if !fail.is_empty() {
-                proposal = Some(Outcome::Fail);
-                reasons.extend(fail);
-            } else if !violations.is_empty() || !failed_checks.is_empty() {
-                proposal = Some(Outcome::Partial);
-                if !violations.is_empty() {
-                    reasons.push(format!(
-                        "exit 0, but changed {} outside its scope",
-                        list(&violations)
-                    ));
-                }
-                for c in &failed_checks {
-                    reasons.push(format!(
-                        "check `{}` failed (exit {})",
-                        c.check,
-                        c.exit_code.unwrap_or(0)
-                    ));
-                }
+        if f.killed.is_none()
+            && let (Some(b), Some(u)) = (f.budget, observed.usage)
+            && let Some(over) = b.exceeded(u.tokens(), u.cost_usd)
+        {
+            fail.push(format!("over budget: {over}"));
+        }
+        let mut partial = Vec::new();
+        if !violations.is_empty() {
+            partial.push(format!("changed {} outside its scope", list(&violations)));
+        }
+        for c in &failed_checks {
+            partial.push(format!(
+                "check `{}` failed (exit {})",
+                c.check,
+                c.exit_code.unwrap_or(0)
+            ));
+        }
+        for c in &unseen_checks {
+            partial.push(if kind.reports_completion() {
+                format!("check `{}` not seen run", c.check)
             } else {
-                proposal = Some(Outcome::Pass);
-                reasons.push("exit 0, nothing changed outside its scope".into());
+                format!(
+                    "check `{}` not seen run (the {} adapter sees no commands)",
+                    c.check,
+                    kind.name()
+                )
+            });
+        }
+        for q in &observed.needs_input {
+            partial.push(format!("waiting on a person: {q}"));
+        }
+        if !report_problems.is_empty() {
+            partial.push(format!(
+                "its completion report breaks the schema: {}",
+                report_problems.join("; ")
+            ));
+        }
+        if !fail.is_empty() {
+            verified = Some(Outcome::Fail);
+            reasons.extend(fail);
+            reasons.extend(partial.into_iter().map(|p| format!("also {p}")));
+        } else if !partial.is_empty() {
+            verified = Some(Outcome::Partial);
+            reasons.push("exit 0".into());
+            reasons.extend(partial);
+        } else {
+            verified = Some(Outcome::Pass);
+            let mut why = vec!["exit 0".to_string()];
+            if kind.reports_completion() {
+                why.push("turn completed".into());
             }
-            if proposal == Some(Outcome::Fail) && !violations.is_empty() {
-                reasons.push(format!(
-                    "also changed {} outside its scope",
+            if !checks.is_empty() {
+                why.push(format!(
+                    "every check seen passing ({})",
+                    checks
+                        .iter()
+                        .map(|c| format!("`{}`", c.check))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            why.push(match &changed {
+                Some(c) if c.is_empty() => "no file changed".into(),
+                Some(c) => format!("{} changed file(s), all inside its scope", c.len()),
+                None => "changed files unknown".into(),
+            });
+            reasons.push(why.join(", "));
+            for c in &checks {
+                evidence.insert(0, format!("check `{}` passed (exit 0)", c.check));
+            }
+        }
+        for c in &failed_checks {
+            evidence.push(format!(
+                "check `{}` failed (exit {})",
+                c.check,
+                c.exit_code.unwrap_or(0)
+            ));
+        }
+        // The claim beside the verdict: it can lower it, never raise it.
+        if let (Some(r), Some(v)) = (&reported, verified) {
+            if rank(r.result) > rank(v) {
+                contradictions.push(format!(
+                    "it reports `{}`; orch verified `{}`",
+                    r.result.as_str(),
+                    v.as_str()
+                ));
+            }
+            for c in &checks {
+                if c.reported.as_deref() == Some("pass") {
+                    match c.exit_code {
+                        Some(x) if x != 0 => contradictions.push(format!(
+                            "it claims check `{}` passed; orch saw it exit {x}",
+                            c.check
+                        )),
+                        None => contradictions.push(format!(
+                            "it claims check `{}` passed; orch did not see it run",
+                            c.check
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+            if r.result == Outcome::Pass && !violations.is_empty() {
+                contradictions.push(format!(
+                    "it reports `pass` but changed {} outside its scope",
                     list(&violations)
                 ));
             }
         }
+    }
+    let proposal = match (&reported, verified) {
+        (Some(r), Some(v)) if rank(r.result) < rank(v) => {
+            reasons.push(format!(
+                "the agent reports `{}`: {}",
+                r.result.as_str(),
+                one_line(r.evidence.first().unwrap_or(&r.next_action))
+            ));
+            Some(r.result)
+        }
+        (_, v) => v,
+    };
+    if reported.is_none() && report_problems.is_empty() && f.state == State::Finished {
+        notes.push("no completion report found in its final answer".into());
     }
     if f.lingering {
         notes.push("processes it left behind were stopped".into());
@@ -506,9 +824,16 @@ pub fn judge(
     if let Some(e) = &f.log_error {
         notes.push(format!("writing the log failed: {e}"));
     }
+    if observed.clipped > 0 {
+        notes.push(format!(
+            "{} event line(s) held a string too long to keep whole (clipped, still read)",
+            observed.clipped
+        ));
+    }
     Verdict {
         task: f.task.clone(),
         proposal,
+        verified,
         exit: f.shell_code(),
         exit_code: f.exit_code,
         signal: f.signal,
@@ -518,16 +843,23 @@ pub fn judge(
         log: f.log.clone(),
         log_bytes: f.log_bytes,
         changed,
+        attribution: changes.attribution,
+        committed: f.committed.clone(),
         violations,
         evidence,
         checks,
         reasons,
         notes,
+        usage: observed.usage,
+        needs_input: observed.needs_input.clone(),
+        reported,
+        report_problems,
+        contradictions,
         recorded: f.recorded,
     }
 }
 
-fn list(paths: &[String]) -> String {
+pub(crate) fn list(paths: &[String]) -> String {
     let shown: Vec<String> = paths.iter().take(5).map(|p| format!("`{p}`")).collect();
     if paths.len() > 5 {
         format!("{} and {} more", shown.join(", "), paths.len() - 5)
@@ -594,148 +926,6 @@ fn evidence_lines(log: std::fs::File, patterns: &[meta::Regex]) -> std::io::Resu
     Ok(found.into_iter().collect())
 }
 
-fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
-}
-
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
-    }
-}
-
-/// The run report, Markdown for people.
-pub fn render(run: &RunFile, verdicts: &[Verdict]) -> String {
-    let mut s = format!("# Dispatch run {}\n\n", run.run);
-    s.push_str(&format!("- Started: {}\n", run.started));
-    if let Some(e) = &run.ended {
-        s.push_str(&format!("- Ended: {e}\n"));
-    }
-    let mut limits = format!("- Jobs: {}", run.jobs);
-    if let Some(t) = &run.timeout {
-        limits.push_str(&format!("; timeout {t}"));
-    }
-    if let Some(t) = &run.idle_timeout {
-        limits.push_str(&format!("; idle timeout {t}"));
-    }
-    s.push_str(&limits);
-    s.push('\n');
-    s.push_str(&format!("- Exit codes: `{}`\n", summary_line(run)));
-    if run.interrupted {
-        s.push_str("- Interrupted: yes (Ctrl-C or SIGTERM); the agents were stopped and their tasks stay `in_progress`\n");
-    }
-    s.push_str("\n| Task | Exit | Time | Proposal | Changed | Outside scope | Recorded |\n|---|---|---|---|---|---|---|\n");
-    for v in verdicts {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            v.task,
-            v.exit,
-            v.duration_ms
-                .map(|d| time::human(std::time::Duration::from_millis(d)))
-                .unwrap_or_else(|| "-".into()),
-            v.proposal.map_or("-", |p| p.as_str()),
-            v.changed
-                .as_ref()
-                .map_or("?".to_string(), |c| c.len().to_string()),
-            v.violations.len(),
-            v.recorded.map_or("-", |p| p.as_str()),
-        ));
-    }
-    for (v, f) in verdicts.iter().zip(&run.tasks) {
-        s.push_str(&format!(
-            "\n## {}: {}\n",
-            v.task,
-            v.proposal.map_or("no proposal", |p| p.as_str())
-        ));
-        let argv: Vec<String> = f.argv.iter().map(|a| shell_quote(a)).collect();
-        let argv = argv.join(" ");
-        s.push_str(&format!(
-            "- Command: {}\n",
-            code(&crate::util::clip_bytes(&argv, 400))
-        ));
-        match &f.ended {
-            Some(_) => s.push_str(&format!(
-                "- Exit: {} after {}{}\n",
-                v.exit,
-                time::human(std::time::Duration::from_millis(v.duration_ms.unwrap_or(0))),
-                v.killed
-                    .map(|k| format!(" ({}; process group killed)", k.describe()))
-                    .unwrap_or_default()
-            )),
-            None => s.push_str("- Exit: did not run to an end\n"),
-        }
-        s.push_str(&format!(
-            "- Log: {} ({})\n",
-            code(&v.log),
-            size(v.log_bytes)
-        ));
-        if let Some(p) = &f.last_message {
-            s.push_str(&format!("- Last message: {}\n", code(p)));
-        }
-        match &v.changed {
-            Some(c) if c.is_empty() => s.push_str("- Changed files: none\n"),
-            Some(c) => s.push_str(&format!(
-                "- Changed files: {}\n",
-                c.iter().map(|p| code(p)).collect::<Vec<_>>().join(", ")
-            )),
-            None => s.push_str("- Changed files: unknown\n"),
-        }
-        if v.violations.is_empty() {
-            s.push_str("- Outside scope: none\n");
-        } else {
-            s.push_str(&format!(
-                "- Outside scope: {}\n",
-                v.violations
-                    .iter()
-                    .map(|p| code(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if !v.checks.is_empty() {
-            let checks: Vec<String> = v
-                .checks
-                .iter()
-                .map(|c| match c.exit_code {
-                    Some(x) => format!("{} exit {x}", code(&c.check)),
-                    None => format!("{} not seen", code(&c.check)),
-                })
-                .collect();
-            s.push_str(&format!("- Checks: {}\n", checks.join("; ")));
-        }
-        if v.evidence.is_empty() {
-            s.push_str("- Evidence: none\n");
-        } else {
-            s.push_str("- Evidence:\n");
-            for e in &v.evidence {
-                s.push_str(&format!("  - {e}\n"));
-            }
-        }
-        s.push_str(&format!("- Why: {}\n", v.reasons.join("; ")));
-        for n in &v.notes {
-            s.push_str(&format!("- Note: {n}\n"));
-        }
-        match (v.recorded, v.proposal) {
-            (Some(r), _) => s.push_str(&format!("- Recorded: {r}\n")),
-            (None, Some(_)) => s.push_str(&format!(
-                "- Recorded: not yet (`orch harvest {} --record`)\n",
-                run.run
-            )),
-            (None, None) => s.push_str(&format!(
-                "- Recorded: no; `{}` stays `in_progress` (record a result by hand with `orch record {} --result fail --evidence \"<what happened>\"`, or set it aside with `orch block {} --reason \"<why>\"` and dispatch it again after `orch unblock {} --reason \"<why>\"`)\n",
-                v.task, v.task, v.task, v.task
-            )),
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,6 +937,19 @@ mod tests {
         assert_eq!(normalize("./src/../docs/x.md", root), "docs/x.md");
         assert_eq!(normalize("/elsewhere/x", root), "/elsewhere/x");
         assert_eq!(normalize("../x", root), "/repo/../x");
+    }
+
+    #[test]
+    fn the_scope_judgement_takes_any_list_of_paths() {
+        let scope = Scope::new(
+            vec![crate::scope::Pattern::parse("src/**").expect("glob")],
+            vec![crate::scope::Pattern::parse("src/gen/**").expect("glob")],
+        );
+        let changed = ["src/a.rs", "src/gen/x.rs", "docs/b.md", "/etc/passwd"].map(String::from);
+        assert_eq!(
+            outside_scope(&scope, &changed),
+            ["src/gen/x.rs", "docs/b.md", "/etc/passwd"]
+        );
     }
 
     #[test]

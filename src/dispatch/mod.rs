@@ -2,21 +2,32 @@
 //! non-overlapping scopes, then judge what they did.
 //!
 //! [`plan`] resolves and clears the tasks (ready, carded, no overlap);
-//! [`prepare`] builds each agent's argv (from [`crate::agent`]) and the run's
-//! files; [`mark_in_progress`] moves them to `in_progress` in one commit
-//! through [`crate::transition`]; [`execute`] runs them ([`process`]: process
-//! groups, timeouts, logs through a fixed buffer) while [`progress`] shows it,
-//! taking work-tree [`snapshot`]s for the generic adapter and reading codex
-//! JSONL ([`codex`]); [`harvest`] judges each task and writes the run report;
-//! [`record`] records the proposals through the transition code.
+//! [`prepare`] builds one [`unit`] per task (its argv from
+//! [`crate::agent`], its log, its working folder) and the run's files;
+//! [`mark_in_progress`] moves them to `in_progress` in one commit through
+//! [`crate::transition`]; [`execute`] runs the units ([`process`]: process
+//! groups, timeouts, budgets, logs through a fixed buffer) while
+//! [`progress`] shows what each agent is doing. Each agent's stdout goes
+//! through its adapter ([`adapters`]: codex, claude, gemini, generic) into
+//! the one event model of [`event`], read in bounded memory by [`stream`];
+//! the folder's HEAD and dirty paths are recorded around each agent
+//! ([`unit::Watcher`], [`snapshot`]). [`harvest`] judges each task (with
+//! the agent's [`completion`] report beside orch's verdict) and [`report`]
+//! writes the run report; [`record`] records the proposals through the
+//! transition code.
 
-pub mod codex;
+pub mod adapters;
+pub mod completion;
+pub mod event;
 pub mod harvest;
 pub mod plan;
 pub mod process;
 pub mod progress;
+pub mod report;
 pub mod snapshot;
+pub mod stream;
 pub mod time;
+pub mod unit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -25,16 +36,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use regex_automata::meta;
 
-use crate::agent;
-use crate::config::{Adapter, DurationText};
+use crate::config::DurationText;
 use crate::error::{Error, Result};
 use crate::fsx;
-use crate::git::Repo;
 use crate::model::program::display_path;
 use crate::model::{Index, Outcome, Program, TaskStatus};
 use crate::transition::{self, Draft, Session};
 
-use harvest::{RunFile, State, TaskContext, TaskFacts, Verdict};
+use adapters::Kind;
+use harvest::{RunFile, State, TaskContext, Verdict};
 use plan::Planned;
 use process::{Event, Job, Limits};
 use progress::Ui;
@@ -64,29 +74,21 @@ pub struct Prepared {
     pub settings: Settings,
     /// The orchestrator folder, relative to the work tree (`.orchestrator`).
     pub dir_rel: String,
+    /// The completion report's schema: where it goes, and its text.
+    pub schema_rel: String,
+    pub schema_json: String,
 }
 
-/// The adapter for a command: the configured one, else `codex` when the
-/// program's file name is `codex`.
-pub fn adapter(configured: Option<Adapter>, argv0: &str) -> Adapter {
-    configured.unwrap_or_else(|| {
-        if Path::new(argv0).file_name().and_then(|n| n.to_str()) == Some("codex") {
-            Adapter::Codex
-        } else {
-            Adapter::Generic
-        }
-    })
+/// The adapter for a command: the configured one, else the one named like
+/// the program (`codex`, `claude`, `gemini`), else generic.
+pub fn adapter(configured: Option<Kind>, argv0: &str) -> Kind {
+    configured.unwrap_or_else(|| Kind::for_program(argv0))
 }
 
-fn adapter_name(a: Adapter) -> &'static str {
-    match a {
-        Adapter::Codex => "codex",
-        Adapter::Generic => "generic",
-    }
-}
-
-/// Build the run: its id (`20261124T193000Z-G2`), each agent's argv, log
-/// and last-message file. Nothing is written.
+/// Build the run: its id (`20261124T193000Z-G2`) and one unit per task
+/// (argv, log, last-message file), all in the work tree. Nothing is
+/// written. An argv that cannot be built (an unknown skill, a value that
+/// reads as an option) refuses the whole run.
 pub fn prepare(
     root: &Path,
     dir: &Path,
@@ -96,12 +98,7 @@ pub fn prepare(
     settings: Settings,
 ) -> Result<Prepared> {
     let config = &program.config.agent;
-    if config.command.is_empty() {
-        return Err(Error::with_help(
-            "config agent.command is empty",
-            "set it to the agent's argv, e.g. [\"codex\", \"exec\", \"--json\", \"{prompt}\"]",
-        ));
-    }
+    let command = config.command();
     let patterns = harvest::patterns(&config.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
     // Logs and runs go only into real folders: refuse a link before any
@@ -109,7 +106,15 @@ pub fn prepare(
     for sub in ["logs", "runs"] {
         fsx::check_dir(fsx::base_for(root, dir), &dir.join(sub))?;
     }
-    let adapter = adapter(config.adapter, &config.command[0]);
+    if let Some(b) = config.budget
+        && b.usd.is_some_and(|u| !(u.is_finite() && u > 0.0))
+    {
+        return Err(Error::with_help(
+            "config agent.budget.usd is not a positive amount",
+            "write it in US dollars, e.g. `usd: 2.5`",
+        ));
+    }
+    let kind = adapter(config.adapter, command.first().map_or("", String::as_str));
     let dir_rel = display_path(root, dir);
     let now = SystemTime::now();
     let mut run_id = format!("{}-{label}", time::compact(now));
@@ -118,55 +123,38 @@ pub fn prepare(
         run_id = format!("{}-{label}-{n}", time::compact(now));
         n += 1;
     }
-    let repo = root.to_string_lossy().into_owned();
+    let ids: Vec<&str> = planned.iter().map(|p| p.id.as_str()).collect();
+    let schema_json = completion::schema_text(&ids);
+    let schema_rel = format!("{dir_rel}/runs/{run_id}/completion.schema.json");
+    let paths = unit::RunPaths {
+        root,
+        dir_rel: &dir_rel,
+        run: &run_id,
+        schema_rel: &schema_rel,
+        schema_json: &schema_json,
+    };
     let mut jobs = Vec::new();
     let mut facts = Vec::new();
     let mut contexts = Vec::new();
-    let uses_last = config.command.iter().any(|a| a.contains("{last_message}"));
+    let mut refusals = Vec::new();
     for p in planned {
-        let last_rel = format!("{dir_rel}/runs/{run_id}/{}.last-message.md", p.id);
-        let last_abs = root.join(&last_rel).to_string_lossy().into_owned();
-        let argv = agent::argv(&program.config, &p.brief, &repo, &last_abs);
-        let log_rel = format!("{dir_rel}/logs/{}.log", p.id);
-        jobs.push(Job {
-            id: p.id.clone(),
-            argv: argv.clone(),
-            cwd: root.to_path_buf(),
-            env: vec![
-                ("ORCH_TASK".into(), p.id.clone()),
-                ("ORCH_RUN".into(), run_id.clone()),
-            ],
-            log: root.join(&log_rel),
-            events: adapter == Adapter::Codex,
-        });
-        facts.push(TaskFacts {
-            task: p.id.clone(),
-            adapter: adapter_name(adapter).into(),
-            argv,
-            log: log_rel,
-            last_message: uses_last.then_some(last_rel),
-            state: State::Pending,
-            started: None,
-            ended: None,
-            started_ms: None,
-            ended_ms: None,
-            duration_ms: None,
-            exit_code: None,
-            signal: None,
-            killed: None,
-            spawn_error: None,
-            log_error: None,
-            log_bytes: 0,
-            lingering: false,
-            pipes_abandoned: false,
-            changed: None,
-            events: None,
-            recorded: None,
-        });
-        contexts.push(TaskContext {
-            scope: Some(p.scope),
-            checks: p.checks,
-        });
+        match unit::build(&program.config, kind, &paths, root, p) {
+            Ok(u) => {
+                jobs.push(u.job);
+                facts.push(u.facts);
+                contexts.push(u.context);
+            }
+            Err(e) => refusals.push(e),
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(Error::with_help(
+            format!(
+                "refusing to dispatch; nothing was started:\n  - {}",
+                refusals.join("\n  - ")
+            ),
+            "fix the card or config.yaml (`orch lint` shows where)",
+        ));
     }
     Ok(Prepared {
         run: RunFile {
@@ -184,7 +172,34 @@ pub fn prepare(
         patterns,
         settings,
         dir_rel,
+        schema_rel,
+        schema_json,
     })
+}
+
+/// Every agent program resolves (on PATH, or as a path from its folder) to
+/// an executable file; otherwise the reasons, one per task.
+pub fn check_programs(p: &Prepared) -> Result<()> {
+    let problems: Vec<String> = p
+        .jobs
+        .iter()
+        .filter_map(|j| {
+            let program = j.argv.first().map_or("", String::as_str);
+            unit::resolve_program(program, &j.cwd)
+                .err()
+                .map(|e| format!("`{}`: {e}", j.id))
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::with_help(
+        format!(
+            "refusing to dispatch: an agent program cannot run; nothing was started:\n  - {}",
+            problems.join("\n  - ")
+        ),
+        "install the agent, or set `agent.command` (or `agent.preset`) in config.yaml",
+    ))
 }
 
 /// Move every task of the run to `in_progress` in one commit (under the
@@ -285,24 +300,50 @@ pub enum RunState {
 pub struct LastRun {
     pub run: String,
     pub state: RunState,
+    /// The run report, relative to the work tree.
+    pub report: String,
+    /// What the agent stopped to ask a person, when it did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_on_person: Vec<String>,
+    /// Tokens and cost, when its stream reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<event::Usage>,
 }
 
 impl LastRun {
-    /// What to do next about `task`, still in progress; `None` when the run
-    /// has nothing to add. An agent that did not end has no result to
-    /// record (DESIGN 8): a person records one, or sets the task aside.
+    /// What to do next about `task`, still in progress, as a complete
+    /// command; `None` when the run has nothing to add. An agent that did
+    /// not end has no result to record (DESIGN 8): a person records one, or
+    /// sets the task aside.
     pub fn advice(&self, task: &str) -> Option<String> {
         let run = &self.run;
+        let dir_rel = self
+            .report
+            .rsplit_once("/runs/")
+            .map_or(".orchestrator", |(d, _)| d);
         let by_hand = format!(
-            "record a result by hand (`orch record {task} --result fail --evidence \"<what happened>\"`), or set it aside (`orch block {task} --reason \"<why>\"`) and dispatch it again after `orch unblock {task} --reason \"<why>\"`"
+            "record a result by hand: {}",
+            report::by_hand(task, run, dir_rel)
         );
+        let waiting = self
+            .waiting_on_person
+            .first()
+            .map(|q| {
+                format!(
+                    "waiting on a person ({}); ",
+                    crate::util::clip_chars(q, 120)
+                )
+            })
+            .unwrap_or_default();
         match self.state {
             RunState::Unended => Some(format!(
-                "dispatch run {run} never ended (orch was stopped, or still runs): once its agent is gone, {by_hand}"
+                "{waiting}dispatch run {run} never ended (orch was stopped, or still runs): once its agent is gone, {by_hand}"
             )),
-            RunState::Interrupted => Some(format!("interrupted in dispatch run {run}: {by_hand}")),
+            RunState::Interrupted => Some(format!(
+                "{waiting}interrupted in dispatch run {run}: {by_hand}"
+            )),
             RunState::Unrecorded => Some(format!(
-                "agent ended in dispatch run {run}: `orch harvest {run} --record` records it"
+                "{waiting}agent ended in dispatch run {run}: `orch harvest {run} --record` records it"
             )),
             RunState::Recorded => None,
         }
@@ -318,6 +359,9 @@ pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
         .filter_map(|(id, p)| read_run(dir, &p, &id, None).ok())
         .collect();
     runs.sort_by(|a, b| (&a.started, &a.run).cmp(&(&b.started, &b.run)));
+    let dir_name = dir
+        .file_name()
+        .map_or(".orchestrator".into(), |n| n.to_string_lossy().into_owned());
     let mut last = std::collections::HashMap::new();
     for run in &runs {
         for facts in &run.tasks {
@@ -336,11 +380,24 @@ pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
                 // started (a spawn error is a finished task).
                 RunState::Interrupted
             };
+            let mut waiting = facts
+                .events
+                .as_ref()
+                .map(|e| e.needs_input.clone())
+                .unwrap_or_default();
+            if let Some(w) = &facts.waiting
+                && !waiting.contains(w)
+            {
+                waiting.push(w.clone());
+            }
             last.insert(
                 facts.task.clone(),
                 LastRun {
                     run: run.run.clone(),
                     state,
+                    report: format!("{dir_name}/runs/{}.md", run.run),
+                    waiting_on_person: waiting,
+                    usage: facts.usage(),
                 },
             );
         }
@@ -420,10 +477,10 @@ pub fn load_facts(root: &Path, dir: &Path, run: Option<&str>) -> Result<RunFile>
     })
 }
 
-/// Run the agents, showing progress, and fill in the run's facts. Work-tree
-/// snapshots (generic adapter) are taken before the first agent starts and
-/// after each one ends; an agent's changed files are those that changed
-/// between the last snapshot before it started and the one after it ended.
+/// Run the units, showing progress, and fill in the run's facts. Each
+/// folder the agents work in is recorded (HEAD and dirty paths) before the
+/// first agent starts and after each one ends; an agent's changes are those
+/// between the last record before it started and the one after it ended.
 pub fn execute(
     root: &Path,
     dir: &Path,
@@ -437,22 +494,31 @@ pub fn execute(
     fsx::ensure_dir(base, &dir.join("logs"))?;
     let runs = dir.join("runs");
     fsx::ensure_dir(base, &runs)?;
-    if p.run.tasks.iter().any(|t| t.last_message.is_some()) {
-        fsx::ensure_dir(base, &runs.join(&p.run.run))?;
-    }
+    fsx::ensure_dir(base, &runs.join(&p.run.run))?;
+    fsx::write_inside(
+        base,
+        &root.join(&p.schema_rel),
+        p.schema_json.as_bytes(),
+        true,
+    )?;
     save_facts(root, dir, &p.run)?;
-    let generic = p.run.tasks.iter().any(|t| t.adapter == "generic");
-    let repo = if generic {
-        Repo::discover(root).ok().flatten()
-    } else {
-        None
-    };
     let skip = vec![
         format!("{}/logs/", p.dir_rel),
         format!("{}/runs/", p.dir_rel),
     ];
-    let take = |repo: &Repo| snapshot::take(repo, &skip).ok();
-    let mut snaps: Vec<Option<snapshot::Snapshot>> = vec![repo.as_ref().and_then(take)];
+    // One watcher per folder the agents work in.
+    let mut watchers: Vec<(PathBuf, unit::Watcher)> = Vec::new();
+    let mut watcher_of: Vec<usize> = Vec::new();
+    for j in &p.jobs {
+        let at = match watchers.iter().position(|(f, _)| *f == j.cwd) {
+            Some(at) => at,
+            None => {
+                watchers.push((j.cwd.clone(), unit::Watcher::new(&j.cwd, skip.clone())));
+                watchers.len() - 1
+            }
+        };
+        watcher_of.push(at);
+    }
     let mut base: Vec<usize> = vec![0; p.jobs.len()];
     let ids: Vec<String> = p.jobs.iter().map(|j| j.id.clone()).collect();
     let limits = Limits {
@@ -461,12 +527,28 @@ pub fn execute(
         idle: p.settings.idle,
         grace: p.settings.grace,
     };
+    let header = p.run_header();
     let facts = &mut p.run.tasks;
     let ends = process::run(&p.jobs, limits, stop, &mut |event| {
         match &event {
             Event::Started { job, .. } => {
-                base[*job] = snaps.len() - 1;
+                base[*job] = watchers[watcher_of[*job]].1.mark();
                 facts[*job].state = State::Running;
+            }
+            Event::Activity { job, what } => {
+                // A person is needed: say so in the run file at once, for
+                // `orch status`.
+                if let Some(q) = what.strip_prefix(event::WAITING) {
+                    facts[*job].waiting = Some(q.to_string());
+                    let _ = save_facts(
+                        root,
+                        dir,
+                        &RunFile {
+                            tasks: facts.clone(),
+                            ..header.clone()
+                        },
+                    );
+                }
             }
             Event::Finished { job, end } => {
                 let f = &mut facts[*job];
@@ -479,20 +561,26 @@ pub fn execute(
                 f.exit_code = end.code;
                 f.signal = end.signal;
                 f.killed = end.killed;
+                f.over_budget = end.over_budget.clone();
                 f.spawn_error = end.spawn_error.clone();
                 f.log_error = end.log_error.clone();
                 f.log_bytes = end.bytes;
                 f.lingering = end.lingering;
                 f.pipes_abandoned = end.pipes_abandoned;
-                f.events = end.events.clone();
-                if f.adapter == "generic"
-                    && let Some(repo) = &repo
-                {
-                    let after = take(repo);
-                    if let (Some(Some(before)), Some(after)) = (snaps.get(base[*job]), &after) {
-                        f.changed = Some(snapshot::changed(before, after));
+                f.events = end.events.clone().map(|mut e| {
+                    // Paths in run files are repository-relative.
+                    for path in &mut e.paths {
+                        *path = harvest::normalize(path, &p.jobs[*job].cwd);
                     }
-                    snaps.push(after);
+                    e
+                });
+                if let Some(seen) = watchers[watcher_of[*job]].1.since(base[*job]) {
+                    f.changed = Some(seen.worktree);
+                    f.committed = seen.committed;
+                    if seen.head_before != seen.head_after {
+                        f.head_before = seen.head_before;
+                        f.head_after = seen.head_after;
+                    }
                 }
             }
             _ => {}
@@ -509,8 +597,18 @@ pub fn execute(
     save_facts(root, dir, &p.run)
 }
 
-/// Judge every task of a run and write its report. `contexts` come from the
-/// cards (as they are now, for `orch harvest`).
+impl Prepared {
+    /// The run file without its tasks.
+    fn run_header(&self) -> RunFile {
+        RunFile {
+            tasks: Vec::new(),
+            ..self.run.clone()
+        }
+    }
+}
+
+/// Judge every task of a run. `contexts` come from the cards (as they are
+/// now, for `orch harvest`).
 pub fn judge(
     root: &Path,
     run: &RunFile,
@@ -536,7 +634,8 @@ pub fn write_report(
 ) -> Result<String> {
     save_facts(root, dir, run)?;
     let (_, md) = run_paths(dir, &run.run);
-    let report = harvest::render(run, verdicts);
+    let dir_rel = display_path(root, dir);
+    let report = report::render(run, verdicts, &dir_rel);
     fsx::write_inside(fsx::base_for(root, dir), &md, report.as_bytes(), true)?;
     Ok(display_path(root, &md))
 }
@@ -561,35 +660,70 @@ pub fn contexts_now(program: &Program, run: &RunFile) -> Vec<TaskContext> {
         .collect()
 }
 
-/// The ledger's evidence text for a verdict.
-pub fn evidence_text(run: &str, v: &Verdict) -> String {
+/// The ledger's evidence text for a verdict: the run, the reasons, what
+/// proved it, tokens and cost, and the run report (committed with the
+/// record) besides the git-ignored log.
+pub fn evidence_text(run: &str, dir_rel: &str, v: &Verdict) -> String {
     let mut parts = vec![format!("orch dispatch run {run}: {}", v.reasons.join("; "))];
     parts.extend(v.evidence.iter().take(3).cloned());
+    if let Some(r) = &v.reported
+        && r.result != v.proposal.unwrap_or(r.result)
+    {
+        parts.push(format!("the agent reported {}", r.result.as_str()));
+    }
+    if let Some(u) = v.usage {
+        parts.push(u.describe());
+    }
+    parts.push(format!("report `{dir_rel}/runs/{run}.md`"));
     parts.push(format!("log `{}`", v.log));
     harvest::one_line(&parts.join("; "))
 }
 
 /// Record each proposal not yet recorded, one transition (one commit) per
-/// task. Returns, per verdict, what happened when something was attempted.
+/// task, the run report committed with it: its evidence and the agent's
+/// unverified items go to the ledger. Returns, per verdict, what happened
+/// when something was attempted.
 pub fn record(
     session: &Session,
     run: &mut RunFile,
     verdicts: &mut [Verdict],
 ) -> Vec<(String, std::result::Result<Outcome, String>)> {
     let mut out = Vec::new();
-    for (v, f) in verdicts.iter_mut().zip(run.tasks.iter_mut()) {
-        let Some(result) = v.proposal else { continue };
-        if f.recorded.is_some() {
+    let dir_rel = display_path(&session.root, &session.dir);
+    let (_, md) = run_paths(&session.dir, &run.run);
+    for i in 0..verdicts.len() {
+        let Some(result) = verdicts[i].proposal else {
+            continue;
+        };
+        if run.tasks[i].recorded.is_some() {
             continue;
         }
-        let evidence = evidence_text(&run.run, v);
-        match transition::record(session, &v.task, result, &evidence, None) {
-            Ok(_) => {
-                f.recorded = Some(result);
-                v.recorded = Some(result);
-                out.push((v.task.clone(), Ok(result)));
+        let evidence = evidence_text(&run.run, &dir_rel, &verdicts[i]);
+        let unverified: Vec<transition::UnverifiedCells> = verdicts[i]
+            .unverified()
+            .into_iter()
+            .map(|u| transition::UnverifiedCells {
+                item: u.item,
+                risk: u.risk,
+                owner: u.owner,
+            })
+            .collect();
+        // The report as it reads once this record is made.
+        verdicts[i].recorded = Some(result);
+        run.tasks[i].recorded = Some(result);
+        let text = report::render(run, verdicts, &dir_rel);
+        let extras = transition::RecordExtras {
+            unverified,
+            files: vec![(md.clone(), text)],
+        };
+        match transition::record_with(session, &verdicts[i].task, result, &evidence, None, &extras)
+        {
+            Ok(_) => out.push((verdicts[i].task.clone(), Ok(result))),
+            Err(e) => {
+                verdicts[i].recorded = None;
+                run.tasks[i].recorded = None;
+                out.push((verdicts[i].task.clone(), Err(e.to_string())));
             }
-            Err(e) => out.push((v.task.clone(), Err(e.to_string()))),
         }
     }
     out

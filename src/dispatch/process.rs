@@ -2,10 +2,12 @@
 //! /dev/null, each in its own process group, at most `jobs` at once. Two
 //! reader threads per agent copy stdout and stderr into its log through a
 //! fixed buffer (memory stays flat whatever the agent prints), a waiter
-//! thread reaps it, and one supervisor loop enforces the timeout and the idle
-//! timeout and answers an interrupt: the whole group gets SIGTERM, then
-//! SIGKILL after a grace period. Processes an agent leaves behind in its group
-//! when it exits are stopped the same way.
+//! thread reaps it, and one supervisor loop enforces the timeout, the idle
+//! timeout and the budget, and answers an interrupt: the whole group gets
+//! SIGTERM, then SIGKILL after a grace period. Processes an agent leaves
+//! behind in its group when it exits are stopped the same way. Where the
+//! agent speaks an event stream, the stdout reader hands it to its adapter
+//! ([`super::stream`]), and the supervisor reports what the agent is doing.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -21,7 +23,13 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use super::codex::{Events, Lines};
+use super::adapters::Kind;
+use super::event::{Observed, activity};
+use super::stream::Stream;
+use crate::config::Budget;
+
+/// Most activity lines kept for one tick (the newest are dropped past it).
+const MAX_ACTIVITY: usize = 64;
 
 /// Size of each reader's copy buffer.
 const BUFFER: usize = 64 * 1024;
@@ -40,8 +48,10 @@ pub struct Job {
     pub env: Vec<(String, String)>,
     /// The log file (created or truncated).
     pub log: PathBuf,
-    /// Read stdout as codex JSONL events.
-    pub events: bool,
+    /// The stream stdout speaks, read while it is logged; `None`: not read.
+    pub adapter: Option<Kind>,
+    /// Stop the agent past this usage (where its stream reports usage).
+    pub budget: Option<Budget>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +73,8 @@ pub enum Kill {
     Idle,
     /// `orch` was interrupted (Ctrl-C, SIGTERM or SIGHUP).
     Interrupted,
+    /// Its usage passed its budget.
+    Budget,
 }
 
 impl Kill {
@@ -71,6 +83,7 @@ impl Kill {
             Kill::Timeout => "timed out",
             Kill::Idle => "idle too long",
             Kill::Interrupted => "interrupted",
+            Kill::Budget => "over budget",
         }
     }
 }
@@ -97,7 +110,9 @@ pub struct End {
     /// The pipes stayed open after SIGKILL (a process outside the group
     /// holds them); the log may be incomplete.
     pub pipes_abandoned: bool,
-    pub events: Option<Events>,
+    pub events: Option<Observed>,
+    /// Why it was stopped over budget (`Kill::Budget`).
+    pub over_budget: Option<String>,
 }
 
 impl End {
@@ -121,10 +136,29 @@ pub enum Event<'a> {
         job: usize,
         end: &'a End,
     },
-    /// About every 100 ms: each running job's elapsed time and bytes printed.
-    Tick {
-        running: &'a [(usize, Duration, u64)],
+    /// What an agent is doing, from its stream: a command, a file change,
+    /// a request for input. Every one is reported (a few per tick at most).
+    Activity {
+        job: usize,
+        what: &'a str,
     },
+    /// About every 100 ms: each running job's elapsed time, bytes printed
+    /// and latest activity.
+    Tick {
+        running: &'a [(usize, Duration, u64, Option<String>)],
+    },
+}
+
+/// What the stdout reader shares with the supervisor.
+#[derive(Default)]
+struct Watch {
+    /// The latest usage (for the budget).
+    usage: Option<super::event::Usage>,
+    /// Everything observed, once the stream ended.
+    observed: Observed,
+    /// Activities not reported yet, oldest first.
+    news: Vec<String>,
+    latest: Option<String>,
 }
 
 enum Msg {
@@ -147,8 +181,14 @@ struct Live {
     term_at: Option<Instant>,
     kill_at: Option<Instant>,
     lingering: bool,
-    events: Option<Arc<Mutex<Events>>>,
+    watch: Option<Arc<Mutex<Watch>>>,
+    budget: Option<Budget>,
+    over_budget: Option<String>,
     log_error: Arc<Mutex<Option<String>>>,
+}
+
+fn lock(w: &Mutex<Watch>) -> std::sync::MutexGuard<'_, Watch> {
+    w.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Send `sig` (or probe, with `None`) to a process group. False when the
@@ -245,8 +285,17 @@ pub fn run(
                 let elapsed = now - l.start;
                 let idle = elapsed
                     .saturating_sub(Duration::from_millis(l.last_output.load(Ordering::Relaxed)));
+                let over = match (&l.watch, &l.budget) {
+                    (Some(w), Some(b)) => lock(w)
+                        .usage
+                        .and_then(|u| b.exceeded(u.tokens(), u.cost_usd)),
+                    _ => None,
+                };
                 let why = if stopping {
                     Some(Kill::Interrupted)
+                } else if over.is_some() {
+                    l.over_budget = over;
+                    Some(Kill::Budget)
                 } else if limits.timeout.is_some_and(|t| elapsed >= t) {
                     Some(Kill::Timeout)
                 } else if limits.idle.is_some_and(|t| idle >= t) {
@@ -289,6 +338,7 @@ pub fn run(
             if l.status.is_some() && (l.readers_left == 0 || abandoned) && group_done {
                 let l = live.swap_remove(i);
                 let job = l.job;
+                report_news(&l, observe);
                 let end = finish(l, abandoned);
                 observe(Event::Finished { job, end: &end });
                 ends[job] = Some(end);
@@ -298,14 +348,33 @@ pub fn run(
         }
         if now - last_tick >= TICK {
             last_tick = now;
-            let running: Vec<(usize, Duration, u64)> = live
+            for l in &live {
+                report_news(l, observe);
+            }
+            let running: Vec<(usize, Duration, u64, Option<String>)> = live
                 .iter()
-                .map(|l| (l.job, now - l.start, l.bytes.load(Ordering::Relaxed)))
+                .map(|l| {
+                    (
+                        l.job,
+                        now - l.start,
+                        l.bytes.load(Ordering::Relaxed),
+                        l.watch.as_ref().and_then(|w| lock(w).latest.clone()),
+                    )
+                })
                 .collect();
             observe(Event::Tick { running: &running });
         }
     }
     ends
+}
+
+/// Report the activities a job's stream produced since the last report.
+fn report_news(l: &Live, observe: &mut dyn FnMut(Event<'_>)) {
+    let Some(w) = &l.watch else { return };
+    let news = std::mem::take(&mut lock(w).news);
+    for what in &news {
+        observe(Event::Activity { job: l.job, what });
+    }
 }
 
 /// How long until the nearest deadline of a running job.
@@ -372,10 +441,8 @@ fn finish(l: Live, pipes_abandoned: bool) -> End {
         bytes: l.bytes.load(Ordering::Relaxed),
         lingering: l.lingering,
         pipes_abandoned,
-        events: l.events.map(|e| match Arc::try_unwrap(e) {
-            Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
-            Err(shared) => shared.lock().map(|e| e.clone()).unwrap_or_default(),
-        }),
+        events: l.watch.map(|w| lock(&w).observed.clone()),
+        over_budget: l.over_budget,
     }
 }
 
@@ -404,7 +471,11 @@ fn failed_start(job: &Job, why: String) -> Box<End> {
         bytes: 0,
         lingering: false,
         pipes_abandoned: false,
-        events: job.events.then(Events::default),
+        events: job
+            .adapter
+            .and_then(Kind::reader)
+            .map(|_| Observed::default()),
+        over_budget: None,
     })
 }
 
@@ -442,9 +513,13 @@ fn spawn(index: usize, job: &Job, tx: &mpsc::Sender<Msg>) -> Result<Live, Box<En
     let last_output = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
     let log_error = Arc::new(Mutex::new(None));
-    let events = job.events.then(|| Arc::new(Mutex::new(Events::default())));
+    let reader = job.adapter.and_then(Kind::reader);
+    let watch = reader
+        .is_some()
+        .then(|| Arc::new(Mutex::new(Watch::default())));
+    let mut reader = reader.map(|r| (Stream::new(r), watch.clone()));
     let mut readers = 0u8;
-    let pump = |src: Box<dyn Read + Send>, events: Option<Arc<Mutex<Events>>>| {
+    let pump = |src: Box<dyn Read + Send>, stream: Option<(Stream, Option<Arc<Mutex<Watch>>>)>| {
         let (log, last, bytes, err, tx) = (
             Arc::clone(&log),
             Arc::clone(&last_output),
@@ -453,12 +528,12 @@ fn spawn(index: usize, job: &Job, tx: &mpsc::Sender<Msg>) -> Result<Live, Box<En
             tx.clone(),
         );
         std::thread::spawn(move || {
-            copy(src, &log, &last, &bytes, &err, start, events);
+            copy(src, &log, &last, &bytes, &err, start, stream);
             let _ = tx.send(Msg::ReaderDone(index));
         })
     };
     if let Some(out) = child.stdout.take() {
-        pump(Box::new(out), events.clone());
+        pump(Box::new(out), reader.take());
         readers += 1;
     }
     if let Some(err) = child.stderr.take() {
@@ -484,7 +559,9 @@ fn spawn(index: usize, job: &Job, tx: &mpsc::Sender<Msg>) -> Result<Live, Box<En
         term_at: None,
         kill_at: None,
         lingering: false,
-        events,
+        watch,
+        budget: job.budget.filter(|b| !b.is_empty()),
+        over_budget: None,
         log_error,
     })
 }
@@ -499,11 +576,22 @@ fn copy(
     bytes: &AtomicU64,
     err: &Mutex<Option<String>>,
     start: Instant,
-    events: Option<Arc<Mutex<Events>>>,
+    mut stream: Option<(Stream, Option<Arc<Mutex<Watch>>>)>,
 ) {
     let mut buf = vec![0u8; BUFFER];
-    let mut lines = Lines::default();
-    let mut local = Events::default();
+    // Each event updates what the supervisor sees: the observed facts (for
+    // the budget) and the activities to report.
+    let publish = |watch: &Option<Arc<Mutex<Watch>>>, o: &Observed, e: &super::event::Event| {
+        let Some(w) = watch else { return };
+        let mut w = lock(w);
+        w.usage = o.usage;
+        if let Some(a) = activity(e) {
+            if w.news.len() < MAX_ACTIVITY {
+                w.news.push(a.clone());
+            }
+            w.latest = Some(a);
+        }
+    };
     loop {
         let n = match src.read(&mut buf) {
             Ok(0) => break,
@@ -523,14 +611,14 @@ fn copy(
         {
             *slot = Some(e.to_string());
         }
-        if events.is_some() {
-            lines.feed(&buf[..n], &mut local);
+        if let Some((s, watch)) = &mut stream {
+            s.feed(&buf[..n], &mut |o, e| publish(watch, o, e));
         }
     }
-    if let Some(shared) = events {
-        lines.finish(&mut local);
-        if let Ok(mut e) = shared.lock() {
-            *e = local;
+    if let Some((mut s, watch)) = stream {
+        s.finish(&mut |o, e| publish(&watch, o, e));
+        if let Some(w) = &watch {
+            lock(w).observed = s.observed;
         }
     }
 }
@@ -547,7 +635,8 @@ mod tests {
             cwd: dir.to_path_buf(),
             env: Vec::new(),
             log: dir.join(format!("{id}.log")),
-            events: false,
+            adapter: None,
+            budget: None,
         }
     }
 

@@ -1,5 +1,7 @@
 //! What a dispatch shows while it runs: one live line per agent on a
-//! terminal (indicatif, on stderr), else one plain line per event.
+//! terminal (indicatif, on stderr) with what the agent is doing (its last
+//! command or file change, or that it waits on a person), else one plain
+//! line per event. Text from agents has its control characters escaped.
 
 use std::io::Write;
 use std::time::Duration;
@@ -18,6 +20,11 @@ pub enum Ui<'w> {
     /// One line per event.
     Lines(&'w mut dyn Write),
     Silent,
+}
+
+/// Agent text made safe for a terminal: control characters escaped.
+fn safe(text: &str) -> String {
+    crate::util::escape_controls(text).into_owned()
 }
 
 fn size(bytes: u64) -> String {
@@ -71,6 +78,7 @@ impl Ui<'_> {
                         )
                     }
                     Event::Finished { job, end } => format!("{} {}", ids[*job], ended(end)),
+                    Event::Activity { job, what } => format!("{} {}", ids[*job], safe(what)),
                     Event::Tick { .. } => return,
                 };
                 let _ = writeln!(out, "{line}");
@@ -104,12 +112,16 @@ impl Ui<'_> {
                         }
                     }
                 }
+                Event::Activity { .. } => {}
                 Event::Tick { running } => {
-                    for (job, _, bytes) in running.iter() {
+                    for (job, _, bytes, doing) in running.iter() {
                         if let Some(b) = &bars[*job]
                             && !b.message().contains("stopping")
                         {
-                            b.set_message(format!("running, {} of output", size(*bytes)));
+                            b.set_message(match doing {
+                                Some(d) => format!("{}, {}", size(*bytes), safe(d)),
+                                None => format!("running, {} of output", size(*bytes)),
+                            });
                         }
                     }
                 }

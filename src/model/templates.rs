@@ -14,7 +14,12 @@ pub fn front_keys(kind: Kind) -> &'static [(&'static str, bool)] {
             ("status", true),
         ],
         Kind::Ticket => &[("kind", true), ("id", true), ("status", true)],
-        Kind::Card => &[("kind", true), ("id", true), ("group", false)],
+        Kind::Card => &[
+            ("kind", true),
+            ("id", true),
+            ("group", false),
+            ("budget", false),
+        ],
         Kind::Ledger => &[("kind", true), ("plan", true)],
         Kind::Sheet => &[("kind", true), ("group", true), ("tasks", true)],
     }

@@ -724,6 +724,59 @@ fn ready(index: &Index) -> BTreeSet<String> {
         .collect()
 }
 
+/// One Unverified Items row's cells.
+pub struct UnverifiedCells {
+    pub item: String,
+    pub risk: String,
+    pub owner: String,
+}
+
+/// What a record carries besides its ledger row: unverified items for the
+/// ledger's `## Unverified Items`, and files under the orchestrator folder
+/// committed with it (a dispatch run's report).
+#[derive(Default)]
+pub struct RecordExtras {
+    pub unverified: Vec<UnverifiedCells>,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// Append rows to the ledger's Unverified Items table.
+pub fn append_unverified(
+    draft: &mut Draft,
+    program: &Program,
+    rows: &[UnverifiedCells],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let doc = program
+        .ledger()
+        .ok_or_else(|| Error::usage("the program has no Evidence Ledger"))?;
+    let view = LedgerView::of(doc);
+    let table = view.unverified.ok_or_else(|| {
+        Error::with_help(
+            "the Evidence Ledger has no `## Unverified Items` table for the agent's unverified items",
+            "add it: `## Unverified Items` then `| Item | Risk | Owner |` and `|---|---|---|`",
+        )
+    })?;
+    let text = &program.file(doc.file).text;
+    let anchor = match table.table.rows.last() {
+        Some(r) => r.span.end,
+        None => edit::after_line(text, table.table.header.span.end).0,
+    };
+    let width = table.table.header.cells.len();
+    for r in rows {
+        let mut cells = vec![String::new(); width];
+        for (col, v) in [&r.item, &r.risk, &r.owner].into_iter().enumerate() {
+            if let Some(Some(i)) = table.columns.index.get(col) {
+                cells[*i] = edit::cell(v);
+            }
+        }
+        edit::insert_line_after(draft.file(doc.file), text, anchor, &edit::row(&cells));
+    }
+    Ok(())
+}
+
 /// `orch record ID --result R --evidence TEXT [--next TEXT]`.
 pub fn record(
     session: &Session,
@@ -731,6 +784,25 @@ pub fn record(
     result: Outcome,
     evidence: &str,
     next: Option<&str>,
+) -> Result<Report> {
+    record_with(
+        session,
+        id,
+        result,
+        evidence,
+        next,
+        &RecordExtras::default(),
+    )
+}
+
+/// [`record`], with unverified items and files to commit alongside.
+pub fn record_with(
+    session: &Session,
+    id: &str,
+    result: Outcome,
+    evidence: &str,
+    next: Option<&str>,
+    extras: &RecordExtras,
 ) -> Result<Report> {
     if evidence.trim().is_empty() {
         return Err(Error::with_help(
@@ -787,8 +859,13 @@ pub fn record(
             next: next.map_or(default_next, str::to_string),
         }],
     )?;
+    append_unverified(&mut draft, &program, &extras.unverified)?;
     set_status(&mut draft, &program, t, to)?;
     let mut change = draft.into_change(&program, subject(id, t.status, to))?;
+    for (path, text) in &extras.files {
+        let old = std::fs::read_to_string(path).unwrap_or_default();
+        change.files.insert(path.clone(), (old, text.clone()));
+    }
     change.body.push(one_line(evidence));
     change.trailers.push(("Orch-Task".into(), id.to_string()));
     change

@@ -19,6 +19,10 @@ struct T {
     /// Allowed scope (default `work/<ID>/**`).
     scope: Option<&'static str>,
     goal: &'static str,
+    /// The card's "Tests/checks to run" (default: none).
+    checks: &'static str,
+    /// The card's `group:` (default G1).
+    group: &'static str,
 }
 
 fn t(id: &'static str, agent: &'static str) -> T {
@@ -30,6 +34,16 @@ fn t(id: &'static str, agent: &'static str) -> T {
         card: true,
         scope: None,
         goal: "Build the thing",
+        checks: "none",
+        group: "G1",
+    }
+}
+
+/// A task whose card asks for the check `cargo test`.
+fn tc(id: &'static str, agent: &'static str) -> T {
+    T {
+        checks: "`cargo test`",
+        ..t(id, agent)
     }
 }
 
@@ -74,9 +88,11 @@ impl Fixture {
                 std::fs::write(
                     o.join(format!("cards/{}.md", task.id)),
                     format!(
-                        "---\nkind: card\nid: {id}\ngroup: G1\n---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: {goal}\n- Allowed Scope:\n  - Files/paths: `{scope}`\n  - Prohibited areas: none\n- Commands to run: `make`\n- Tests/checks to run: `cargo test`\n- Evidence to capture: The test summary line.\n- Completion criteria: {id} passes\n",
+                        "---\nkind: card\nid: {id}\ngroup: {group}\n---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: {goal}\n- Allowed Scope:\n  - Files/paths: `{scope}`\n  - Prohibited areas: none\n- Commands to run: `make`\n- Tests/checks to run: {checks}\n- Evidence to capture: The test summary line.\n- Completion criteria: {id} passes\n",
                         id = task.id,
-                        goal = task.goal
+                        goal = task.goal,
+                        checks = task.checks,
+                        group = task.group
                     ),
                 )
                 .expect("card");
@@ -381,6 +397,19 @@ fn refusals_start_nothing_and_write_nothing() {
     shared.scope = Some("shared/x/**");
     let mut set_aside = t("P1-B-01", "ok-agent.sh");
     set_aside.status = Some("blocked");
+    // Groups of their own: overlapping scopes in one group is a lint error,
+    // which refuses every dispatch (below).
+    for (task, g) in [
+        (&mut blocked, "G2"),
+        (&mut cardless, "G3"),
+        (&mut wide, "G4"),
+        (&mut running, "G5"),
+        (&mut shared, "G6"),
+        (&mut ticketless, "G7"),
+        (&mut set_aside, "G8"),
+    ] {
+        task.group = g;
+    }
     let f = Fixture::new(
         &[
             t("P1-A-01", "ok-agent.sh"),
@@ -532,7 +561,7 @@ fn codex_failed_turn_at_exit_zero_is_a_fail() {
 
 #[test]
 fn codex_file_changes_with_absolute_paths_and_the_last_message() {
-    let f = Fixture::new(&[t("P1-A-01", "codex-file-change.sh")], CODEX);
+    let f = Fixture::new(&[tc("P1-A-01", "codex-file-change.sh")], CODEX);
     let (code, v) = f.json(&["dispatch", "P1-A-01"]);
     assert_eq!(code, Some(1), "{v}");
     let a = task(&v, "P1-A-01");
@@ -693,11 +722,16 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
             .unwrap_or_else(|| panic!("{id} in {status}"));
         assert!(
             line.contains(&format!("interrupted in dispatch run {run}"))
-                && line.contains(&format!("`orch record {id} --result fail --evidence"))
+                && line.contains(&format!("`orch record {id} --result partial --evidence"))
                 && line.contains(&format!("`orch block {id} --reason")),
             "{line}"
         );
     }
+    // Dispatch printed the same complete commands.
+    assert!(
+        text.contains(&format!("  P1-B-01: `orch record P1-B-01 --result partial --evidence \"dispatch run {run} did not finish it;")),
+        "{text}"
+    );
     let (code, v) = f.json(&["status"]);
     assert_eq!(code, Some(0));
     let a = v["tasks"]
@@ -706,7 +740,7 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
         .expect("P1-A-01");
     assert_eq!(
         a["last_run"],
-        serde_json::json!({"run": run, "state": "interrupted"})
+        serde_json::json!({"run": run, "state": "interrupted", "report": format!(".orchestrator/runs/{run}.md")})
     );
     let show = stdout(&f.orch(&["show", "P1-B-01"]));
     assert!(
@@ -733,6 +767,38 @@ fn ctrl_c_stops_every_agent_and_leaves_the_tasks_in_progress() {
     // A run file that is not one orch wrote is skipped, not fatal.
     std::fs::write(f.root().join(".orchestrator/runs/zz.json"), "{not json").expect("write");
     assert_eq!(f.orch(&["status"]).status.code(), Some(0));
+
+    // The command the status line gives runs as it is.
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("P1-A-01"))
+        .expect("P1-A-01's line")
+        .to_string();
+    let record = line
+        .split('`')
+        .find(|c| c.starts_with("orch record P1-A-01"))
+        .expect("a record command");
+    let bin = Path::new(env!("CARGO_BIN_EXE_orch"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = Command::new("sh")
+        .args(["-c", record])
+        .current_dir(f.root())
+        .env("PATH", path)
+        .env("HOME", f.root())
+        .output()
+        .expect("sh");
+    assert!(ran.status.success(), "{record}: {}", stderr(&ran));
+    assert!(
+        f.read(".orchestrator/tickets/P1-A-01.md")
+            .contains("status: partial")
+    );
 }
 
 #[test]

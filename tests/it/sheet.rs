@@ -98,6 +98,20 @@ fn unknown_or_unready_tasks_are_refused() {
     }
 }
 
+/// The sheet's script: its `bash` code block, whatever its fence.
+pub fn bash_block(sheet: &str) -> &str {
+    let open = sheet.find("bash\n").expect("a bash block");
+    let fence_start = sheet[..open].rfind('\n').map_or(0, |i| i + 1);
+    let fence = &sheet[fence_start..open];
+    assert!(
+        fence.len() >= 3 && fence.chars().all(|c| c == '`'),
+        "{fence}"
+    );
+    let body = &sheet[open + "bash\n".len()..];
+    let close = body.find(&format!("\n{fence}\n")).expect("a closing fence");
+    &body[..close]
+}
+
 #[test]
 fn written_sheets_lint_clean_and_their_script_runs() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -136,11 +150,7 @@ fn written_sheets_lint_clean_and_their_script_runs() {
         sheet
     );
 
-    let script = sheet
-        .split("```bash\n")
-        .nth(1)
-        .and_then(|s| s.split("\n```").next())
-        .expect("a bash block");
+    let script = bash_block(&sheet);
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(script)
