@@ -341,9 +341,9 @@ fn dispatch_never_writes_through_a_linked_folder_or_log() {
     std::fs::write(outside.join("victim"), "keep").expect("victim");
     symlink(outside.join("victim"), r.o("logs/T1.log")).expect("link");
     let out = r.orch(&["dispatch", "T1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    // It ran (partial: a generic agent's checks are never seen run).
+    assert!(
+        stdout(&out).contains("T1=0"),
         "{}{}",
         stdout(&out),
         stderr(&out)
@@ -384,8 +384,9 @@ fn dispatch_never_writes_through_a_linked_folder_or_log() {
 
 #[test]
 fn live_progress_and_messages_escape_control_characters() {
-    // An agent command holding an escape sequence: it cannot start, and
-    // the progress line quoting it must not carry the sequence raw.
+    // An agent command holding an escape sequence: it cannot start (it is
+    // refused before any task is marked), and the message quoting it must
+    // not carry the sequence raw.
     let r = Repo::with_config(
         "agent:\n  command: [\"agents/\\e]0;pwned\\a\\e[2J.sh\", \"{task}\"]\n  adapter: generic\n",
     );
@@ -397,10 +398,11 @@ fn live_progress_and_messages_escape_control_characters() {
         raw_controls(&all),
         String::from_utf8_lossy(&all)
     );
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stdout(&out).contains("\\u{1b}]0;pwned\\u{7}"),
+        stderr(&out).contains("\\u{1b}]0;pwned\\u{7}"),
         "{}",
-        stdout(&out)
+        stderr(&out)
     );
 }
 
