@@ -50,7 +50,7 @@ fn tokens(v: &Verdict) -> String {
 /// The commands to record a task by hand, or set it aside.
 pub fn by_hand(task: &str, run: &str, dir_rel: &str) -> String {
     format!(
-        "`orch record {task} --result partial --evidence \"dispatch run {run} did not finish it; see {dir_rel}/runs/{run}.md\"`, or set it aside with `orch block {task} --reason \"dispatch run {run} did not finish it\"` (and `orch unblock {task} --reason \"...\"` to dispatch it again)"
+        "`orch record {task} --result partial --evidence \"dispatch run {run} did not finish it; see {dir_rel}/runs/{run}.md\"`, or set it aside with `orch block {task} --reason \"dispatch run {run} did not finish it\"` (and `orch unblock {task} --reason \"<why>\"` to dispatch it again)"
     )
 }
 
