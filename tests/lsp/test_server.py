@@ -311,3 +311,78 @@ async def test_non_ascii_text_in_utf8(utf8_client, program):
     d = await until(lambda: only(client, path, "status-invalid"), "status-invalid")
     assert d.range.start == types.Position(line=3, character=8)
     assert d.range.end == types.Position(line=3, character=8 + 1 + 1 + 2 + 4 + 1)
+
+
+async def test_skills_sections_scopes_and_status(client, program):
+    ticket = program / "tickets/P1-UI-01.md"
+    buf = Buffer(client, ticket)
+    # A misspelt skill: renamed to the nearest one in config `skills`.
+    buf.replace("- Owner Skill: development-implementer", "- Owner Skill: development-implementr")
+    d = await until(lambda: only(client, ticket, "skill-unknown"), "skill-unknown")
+    fixes = await actions(client, buf, d)
+    buf.apply(next(a for a in fixes if a.title == "Rename to `development-implementer`").edit.changes[buf.uri])
+    await clean(client, ticket)
+    # The template's heading misspelt: the fields are not found.
+    buf.replace("## Dispatch Ticket:", "## Dispatch Tciket:")
+    await until(lambda: "section-missing" in codes(client, ticket), "section-missing")
+    buf.replace("## Dispatch Tciket:", "## Dispatch Ticket:")
+    await clean(client, ticket)
+    # `done` without its pass row after the row's result changes.
+    ledger = program / "ledger.md"
+    lbuf = Buffer(client, ledger)
+    old = "diff `web/src/ui/status/SyncStatusBadge.tsx` | pass |"
+    lbuf.replace(old, old.replace("| pass |", "| fail |"))
+    await until(lambda: "status-ledger-mismatch" in codes(client, ticket), "status-ledger-mismatch")
+    lbuf.replace(old.replace("| pass |", "| fail |"), old)
+    await clean(client, ticket, ledger)
+    # Two cards of one group with a common path.
+    card, other = program / "cards/P2-CORE-01.md", program / "cards/P2-UI-01.md"
+    cbuf = Buffer(client, card)
+    cbuf.replace("- Files/paths: `", "- Files/paths: `tests/ui/sync/**`, `")
+    await until(lambda: "scope-overlap" in codes(client, card) + codes(client, other), "scope-overlap")
+    cbuf.replace("- Files/paths: `tests/ui/sync/**`, `", "- Files/paths: `")
+    await clean(client, card, other)
+
+
+async def test_config_edits_reach_every_document(client, program):
+    config = program / "config.yaml"
+    ticket = program / "tickets/P1-UI-01.md"
+    cfg = Buffer(client, config)
+    buf = Buffer(client, ticket)
+    buf.replace("status: done", "status: dne")
+    await until(lambda: "status-invalid" in codes(client, ticket), "status-invalid")
+    # Turning the rule off in the config silences it in the ticket.
+    cfg.replace("rules: {}", "rules: {status-invalid: off}")
+    await clean(client, ticket)
+    # A misspelt code in the config: renamed to the nearest.
+    cfg.replace("rules: {status-invalid: off}", "rules: {status-invalidd: off}")
+    d = await until(lambda: only(client, config, "config-invalid"), "config-invalid")
+    assert "status-invalid" in codes(client, ticket)
+    fixes = await actions(client, cfg, d)
+    cfg.apply(next(a for a in fixes if a.title == "Rename to `status-invalid`").edit.changes[cfg.uri])
+    await clean(client, config, ticket)
+    # A config that does not parse is a finding, and the defaults apply.
+    cfg.replace("rules: {status-invalid: off}", "rules: [")
+    await until(lambda: "config-invalid" in codes(client, config), "config-invalid")
+    await until(lambda: "status-invalid" in codes(client, ticket), "status-invalid back")
+
+
+async def test_a_new_unsaved_document_joins_the_program(client, program):
+    path = program / "tickets/P3-UI-01.md"
+    text = (program / "tickets/P1-UI-01.md").read_text().replace("P1-UI-01", "P3-UI-01").replace("status: done", "status: todo")
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=path.as_uri(), language_id="markdown", version=1, text=text)
+        )
+    )
+    await until(lambda: path.as_uri() in client.diagnostics, "the new ticket's publication")
+    # Its skill disagrees with the plan row's: a cross-document finding on a file not on disk.
+    buf = Buffer.__new__(Buffer)
+    buf.client, buf.path, buf.uri, buf.text, buf.version = client, path, path.as_uri(), text, 1
+    buf.replace("- Owner Skill: development-implementer", "- Owner Skill: qa-test-engineer")
+    await until(lambda: "skill-mismatch" in codes(client, path), "skill-mismatch")
+    # Closed without saving: it is gone, and so are its findings.
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()))
+    )
+    await clean(client, path)
