@@ -52,53 +52,9 @@ pub fn card_budget(program: &Program, task: &Task) -> Result<Option<Budget>, Str
     let Some(node) = program.docs[ci].front().and_then(|fm| fm.get("budget")) else {
         return Ok(None);
     };
-    let bad = || {
-        format!(
-            "`{}`'s card has `budget:` {}; write `budget: {{tokens: 200000, usd: 2.5}}` (either key)",
-            task.id,
-            node.value.type_name()
-        )
-    };
-    let crate::parse::yaml::Value::Map(entries) = &node.value else {
-        return Err(bad());
-    };
-    let mut budget = Budget::default();
-    for (k, v) in entries {
-        let key = k.value.as_scalar().unwrap_or_default();
-        let value = v.value.as_scalar().unwrap_or_default();
-        match key.trim() {
-            "tokens" => {
-                budget.tokens = Some(value.trim().parse().map_err(|_| {
-                    format!(
-                        "`{}`'s card budget `tokens: {value}` is not a whole number",
-                        task.id
-                    )
-                })?)
-            }
-            "usd" => {
-                budget.usd = Some(
-                    value
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|u| u.is_finite() && *u > 0.0)
-                        .ok_or_else(|| {
-                            format!(
-                                "`{}`'s card budget `usd: {value}` is not a positive amount",
-                                task.id
-                            )
-                        })?,
-                )
-            }
-            other => {
-                return Err(format!(
-                    "`{}`'s card budget has `{other}`; its keys are `tokens` and `usd`",
-                    task.id
-                ));
-            }
-        }
-    }
-    Ok(Some(budget))
+    Budget::from_front(&node.value)
+        .map(Some)
+        .map_err(|e| format!("`{}`'s card: {e}", task.id))
 }
 
 /// The brief the prompt is built from: the card's fields, falling back to

@@ -262,6 +262,49 @@ impl Budget {
     pub fn is_empty(&self) -> bool {
         self.tokens.is_none() && self.usd.is_none()
     }
+
+    /// A card's front-matter `budget: {tokens: N, usd: X}`, or what is
+    /// wrong with it.
+    pub fn from_front(value: &crate::parse::yaml::Value) -> Result<Budget, String> {
+        use crate::parse::yaml::Value;
+        let Value::Map(entries) = value else {
+            return Err(format!(
+                "`budget` must be a mapping (`{{tokens: 200000, usd: 2.5}}`), not {}",
+                value.type_name()
+            ));
+        };
+        let mut budget = Budget::default();
+        for (k, v) in entries {
+            let key = k.value.as_scalar().unwrap_or_default();
+            let text = v.value.as_scalar().unwrap_or_default();
+            let text = text.trim();
+            match key.trim() {
+                "tokens" => {
+                    budget.tokens = Some(text.parse().map_err(|_| {
+                        format!("budget `tokens: {text}` is not a whole number of tokens")
+                    })?)
+                }
+                "usd" => {
+                    budget.usd = Some(
+                        text.parse::<f64>()
+                            .ok()
+                            .filter(|u| u.is_finite() && *u > 0.0)
+                            .ok_or_else(|| {
+                                format!(
+                                    "budget `usd: {text}` is not a positive amount of US dollars"
+                                )
+                            })?,
+                    )
+                }
+                other => {
+                    return Err(format!(
+                        "budget has `{other}`; its keys are `tokens` and `usd`"
+                    ));
+                }
+            }
+        }
+        Ok(budget)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -247,8 +247,9 @@ pub fn render(group: &str, tasks: &[SheetTask], script: &Script<'_>) -> String {
             .collect::<Vec<_>>()
             .join(" ");
         s.push_str(&format!(
-            "# {}\n{argv} > {} 2>&1 < /dev/null &\npid_{}=$!\n",
+            "# {}\nORCH_TASK={} {argv} > {} 2>&1 < /dev/null &\npid_{}=$!\n",
             t.id,
+            shell_quote(&t.id),
             shell_quote(&t.log),
             i + 1
         ));
@@ -377,7 +378,7 @@ mod tests {
             schema: None,
         };
         let s = render("G1", &[t, t2], &script);
-        assert!(s.contains("codex exec 'Use $x to execute P1-UI-01: it'\\''s done.' > .orchestrator/logs/P1-UI-01.log 2>&1 < /dev/null &"));
+        assert!(s.contains("ORCH_TASK=P1-UI-01 codex exec 'Use $x to execute P1-UI-01: it'\\''s done.' > .orchestrator/logs/P1-UI-01.log 2>&1 < /dev/null &"));
         assert!(s.contains("agent \"$REPO\"/x \"$REPO\" --cd > "), "{s}");
         assert!(s.contains("mkdir -p .orchestrator/logs .orchestrator/runs"));
         assert!(s.contains("echo \"P1-UI-01=$rc_1 P1-UI.01=$rc_2\""), "{s}");

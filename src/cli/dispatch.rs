@@ -183,14 +183,18 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
 }
 
 /// After `--record`: the work-tree paths left uncommitted (the agents'
-/// changes, for review), orch's git-ignored logs left out; `None` without
-/// `--record` or outside git.
+/// changes, for review), orch's own working files under `logs/` and
+/// `runs/` left out; `None` without `--record` or outside git.
 fn uncommitted(ws: &Workspace, record: bool) -> Option<Vec<String>> {
     if !record {
         return None;
     }
     let repo = crate::git::Repo::discover(&ws.root).ok().flatten()?;
-    repo.dirty_paths().ok()
+    let dir_rel = crate::model::program::display_path(&ws.root, &ws.dir);
+    let own = [format!("{dir_rel}/logs/"), format!("{dir_rel}/runs/")];
+    let mut paths = repo.dirty_paths().ok()?;
+    paths.retain(|p| !own.iter().any(|o| p.starts_with(o.as_str())));
+    Some(paths)
 }
 
 fn settings(args: &DispatchArgs, program: &Program) -> Settings {

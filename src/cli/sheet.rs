@@ -279,7 +279,7 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
     for (name, tasks) in groups {
         let mut sheet_tasks = Vec::new();
         let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
-        let schema_rel = format!("{dir_rel}/runs/{name}.schema.json");
+        let schema_rel = format!("{dir_rel}/runs/{name}/completion.schema.json");
         let schema_json = crate::dispatch::completion::schema_text(&ids);
         for t in tasks {
             let Some(ci) = t.card else { continue };
@@ -290,7 +290,7 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
                 continue;
             };
             let scope = CardScope::read(program, t);
-            let last = format!("{repo}/{dir_rel}/runs/{name}-{}.md", t.id);
+            let last = format!("{repo}/{dir_rel}/runs/{name}/{}.last-message.md", t.id);
             let schema = format!("{repo}/{schema_rel}");
             let argv = agent::argv(
                 &program.config,
@@ -322,7 +322,7 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
         let uses_schema = agent::passes_schema(&program.config.agent.command());
         let script = crate::sheet::Script {
             logs_dir: &format!("{dir_rel}/logs"),
-            runs_dir: &format!("{dir_rel}/runs"),
+            runs_dir: &format!("{dir_rel}/runs/{name}"),
             schema: uses_schema.then_some((schema_rel.as_str(), schema_json.as_str())),
         };
         let text = render(name, &sheet_tasks, &script);

@@ -595,7 +595,9 @@ pub fn judge(
     });
 
     let mut evidence = Vec::new();
-    if let Some(m) = final_text(f, root) {
+    // The final message is evidence, unless it is the completion report
+    // (shown beside the verdict instead).
+    if let Some(m) = final_text(f, root).filter(|m| completion::answer_in(m).is_none()) {
         evidence.push(format!("last message: {}", one_line(&m)));
     }
     if !patterns.is_empty() {

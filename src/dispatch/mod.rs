@@ -664,19 +664,24 @@ pub fn contexts_now(program: &Program, run: &RunFile) -> Vec<TaskContext> {
 /// proved it, tokens and cost, and the run report (committed with the
 /// record) besides the git-ignored log.
 pub fn evidence_text(run: &str, dir_rel: &str, v: &Verdict) -> String {
-    let mut parts = vec![format!("orch dispatch run {run}: {}", v.reasons.join("; "))];
-    parts.extend(v.evidence.iter().take(3).cloned());
+    let clip = |s: &str, n: usize| crate::util::clip_bytes(&harvest::one_line(s), n);
+    let mut parts = vec![clip(
+        &format!("orch dispatch run {run}: {}", v.reasons.join("; ")),
+        300,
+    )];
+    parts.extend(v.evidence.iter().take(3).map(|e| clip(e, 160)));
     if let Some(r) = &v.reported
-        && r.result != v.proposal.unwrap_or(r.result)
+        && Some(r.result) != v.verified
     {
         parts.push(format!("the agent reported {}", r.result.as_str()));
     }
     if let Some(u) = v.usage {
         parts.push(u.describe());
     }
+    // The report, committed with the record, carries every evidence line.
     parts.push(format!("report `{dir_rel}/runs/{run}.md`"));
     parts.push(format!("log `{}`", v.log));
-    harvest::one_line(&parts.join("; "))
+    crate::util::escape_controls(&crate::util::one_line(&parts.join("; "))).into_owned()
 }
 
 /// Record each proposal not yet recorded, one transition (one commit) per

@@ -192,6 +192,15 @@ fn check_frontmatter_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     if !known {
                         continue;
                     }
+                    if (kind, key.value.as_str()) == (Kind::Card, "budget") {
+                        if let Err(why) = crate::config::Budget::from_front(&value.value) {
+                            out.push(
+                                Diagnostic::new("", doc.file, value.span, why)
+                                    .help("write `budget: {tokens: 200000, usd: 2.5}` (either key)"),
+                            );
+                        }
+                        continue;
+                    }
                     let ok = match (&value.value, expected_list) {
                         (Value::Null, _) => true, // field-empty reports it
                         (Value::Seq(items), true) => items.iter().all(|i| i.value.as_scalar().is_some()),

@@ -9,23 +9,25 @@ use std::time::{Duration, Instant};
 use crate::util::{git, orch, repo_path};
 
 /// One task of a generated program.
-struct T {
-    id: &'static str,
+pub struct T {
+    pub id: &'static str,
     /// The script in testdata/agents/ that acts as its agent.
-    agent: &'static str,
-    deps: &'static str,
-    status: Option<&'static str>,
-    card: bool,
+    pub agent: &'static str,
+    pub deps: &'static str,
+    pub status: Option<&'static str>,
+    pub card: bool,
     /// Allowed scope (default `work/<ID>/**`).
-    scope: Option<&'static str>,
-    goal: &'static str,
+    pub scope: Option<&'static str>,
+    pub goal: &'static str,
     /// The card's "Tests/checks to run" (default: none).
-    checks: &'static str,
+    pub checks: &'static str,
     /// The card's `group:` (default G1).
-    group: &'static str,
+    pub group: &'static str,
+    /// Extra front-matter lines for the card (`budget: {tokens: 10}`).
+    pub front: &'static str,
 }
 
-fn t(id: &'static str, agent: &'static str) -> T {
+pub fn t(id: &'static str, agent: &'static str) -> T {
     T {
         id,
         agent,
@@ -36,26 +38,27 @@ fn t(id: &'static str, agent: &'static str) -> T {
         goal: "Build the thing",
         checks: "none",
         group: "G1",
+        front: "",
     }
 }
 
 /// A task whose card asks for the check `cargo test`.
-fn tc(id: &'static str, agent: &'static str) -> T {
+pub fn tc(id: &'static str, agent: &'static str) -> T {
     T {
         checks: "`cargo test`",
         ..t(id, agent)
     }
 }
 
-struct Fixture {
+pub struct Fixture {
     dir: tempfile::TempDir,
 }
 
-const GENERIC: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n";
-const CODEX: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
+pub const GENERIC: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n";
+pub const CODEX: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
 
 impl Fixture {
-    fn new(tasks: &[T], config: &str) -> Fixture {
+    pub fn new(tasks: &[T], config: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let o = root.join(".orchestrator");
@@ -88,11 +91,12 @@ impl Fixture {
                 std::fs::write(
                     o.join(format!("cards/{}.md", task.id)),
                     format!(
-                        "---\nkind: card\nid: {id}\ngroup: {group}\n---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: {goal}\n- Allowed Scope:\n  - Files/paths: `{scope}`\n  - Prohibited areas: none\n- Commands to run: `make`\n- Tests/checks to run: {checks}\n- Evidence to capture: The test summary line.\n- Completion criteria: {id} passes\n",
+                        "---\nkind: card\nid: {id}\ngroup: {group}\n{front}---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: {goal}\n- Allowed Scope:\n  - Files/paths: `{scope}`\n  - Prohibited areas: none\n- Commands to run: `make`\n- Tests/checks to run: {checks}\n- Evidence to capture: The test summary line.\n- Completion criteria: {id} passes\n",
                         id = task.id,
                         goal = task.goal,
                         checks = task.checks,
-                        group = task.group
+                        group = task.group,
+                        front = task.front
                     ),
                 )
                 .expect("card");
@@ -127,11 +131,11 @@ impl Fixture {
         Fixture { dir }
     }
 
-    fn root(&self) -> &Path {
+    pub fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn orch(&self, args: &[&str]) -> Output {
+    pub fn orch(&self, args: &[&str]) -> Output {
         orch()
             .current_dir(self.root())
             .env("HOME", self.root())
@@ -141,7 +145,25 @@ impl Fixture {
             .expect("run orch")
     }
 
-    fn json(&self, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    /// `orch` with the stand-in `codex`, `claude` and `gemini` of
+    /// `testdata/agents/bin/` first on PATH.
+    pub fn orch_path(&self, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            repo_path("testdata/agents/bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        orch()
+            .current_dir(self.root())
+            .env("HOME", self.root())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PATH", path)
+            .args(args)
+            .output()
+            .expect("run orch")
+    }
+
+    pub fn json(&self, args: &[&str]) -> (Option<i32>, serde_json::Value) {
         let out = self.orch(&[args, &["--format", "json"]].concat());
         let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
@@ -153,11 +175,11 @@ impl Fixture {
         (out.status.code(), v)
     }
 
-    fn read(&self, rel: &str) -> String {
+    pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root().join(rel)).unwrap_or_default()
     }
 
-    fn head(&self) -> String {
+    pub fn head(&self) -> String {
         git(self.root(), &["rev-parse", "HEAD"])
     }
 
@@ -198,7 +220,7 @@ impl Fixture {
             .and_then(|p| p.trim().parse().ok())
     }
 
-    fn status(&self) -> String {
+    pub fn status(&self) -> String {
         git(
             self.root(),
             &["status", "--porcelain", "--untracked-files=all"],
@@ -206,15 +228,15 @@ impl Fixture {
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn task<'v>(v: &'v serde_json::Value, id: &str) -> &'v serde_json::Value {
+pub fn task<'v>(v: &'v serde_json::Value, id: &str) -> &'v serde_json::Value {
     v["tasks"]
         .as_array()
         .and_then(|a| a.iter().find(|t| t["task"] == id))

@@ -1,6 +1,7 @@
 //! The one integration-test target: every test drives the real `orch`
 //! binary. A guard test fails when a file in this folder is not a module.
 
+mod agents;
 mod align;
 mod align_evidence;
 mod cli;
