@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::align::{self, Range, RangeForm, Side, Snapshot, report::Extras, snapshot};
 use crate::error::{Error, Outcome, Result};
-use crate::git::{Form, GitError, Repo};
+use crate::git::{Form, GitError, Repo, shown};
 use crate::model::program::display_path;
 use crate::report::{Format, HumanOptions};
 
@@ -169,12 +169,13 @@ fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range, Diff)> {
         other => other?,
     };
     let (base_id, head_id) = (resolved.base.to_string(), resolved.head.to_string());
+    let (b, h) = (shown(&base), shown(&head));
     let (spec, base_name) = match resolved.form {
         Form::MergeBase => (
-            format!("{base}...{head}"),
+            format!("{b}...{h}"),
             format!("the merge-base {}", &base_id[..7]),
         ),
-        Form::TwoDot => (format!("{base}..{head}"), side_name(&base, &base_id)),
+        Form::TwoDot => (format!("{b}..{h}"), side_name(b, &base_id)),
     };
     Ok((
         Side::Rev(head_id.clone()),
@@ -186,7 +187,7 @@ fn range(args: &AlignArgs, repo: &Repo) -> Result<(Side, Range, Diff)> {
                 Form::TwoDot => RangeForm::TwoDot,
             },
             base: base_name,
-            head: side_name(&head, &head_id),
+            head: side_name(h, &head_id),
             base_commit: Some(base_id.clone()),
             head_commit: Some(head_id.clone()),
             changes: Vec::new(),

