@@ -412,15 +412,14 @@ fn names_tests(evidence: &str, commands: &[Spanned<String>], ids: &[&str]) -> bo
 }
 
 /// Files each task's dispatch runs changed, from the run files the head
-/// holds (`runs/*.json` in the orchestrator folder): a codex run's
-/// `file_change` paths, a generic run's changed files. A run file that is
-/// not one orch wrote is skipped (it is untrusted input: bounded in size by
-/// [`super::Snapshot::text`], only read as JSON).
+/// holds (`runs/*.json` in the orchestrator folder): what its event stream
+/// reported, and what changed in the work tree or was committed while it
+/// ran. A run file that is not one orch wrote is skipped (it is untrusted
+/// input: bounded in size by [`super::Snapshot::text`], only read as JSON).
 fn run_changes(cx: &Cx<'_>) -> HashMap<String, Vec<(String, String)>> {
-    use crate::dispatch::harvest::{RunFile, normalize};
+    use crate::dispatch::harvest::{RunFile, touched_by};
     let prefix = format!("{}runs/", cx.dir);
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let root = &cx.program.root;
     for path in cx.snap.paths() {
         let Some(name) = path.strip_prefix(&prefix) else {
             continue;
@@ -435,17 +434,12 @@ fn run_changes(cx: &Cx<'_>) -> HashMap<String, Vec<(String, String)>> {
             continue;
         };
         for facts in &run.tasks {
-            let changed: Vec<String> = if facts.adapter == "codex" {
-                facts
-                    .events
-                    .as_ref()
-                    .map(|e| e.paths.iter().map(|p| normalize(p, root)).collect())
-                    .unwrap_or_default()
-            } else {
-                facts.changed.clone().unwrap_or_default()
-            };
             let entry = out.entry(facts.task.clone()).or_default();
-            entry.extend(changed.into_iter().map(|p| (p, run.run.clone())));
+            entry.extend(
+                touched_by(facts, &cx.program.root)
+                    .into_iter()
+                    .map(|p| (p, run.run.clone())),
+            );
         }
     }
     out

@@ -412,6 +412,19 @@ fn reported_paths(f: &TaskFacts, root: &Path) -> Vec<String> {
     v
 }
 
+/// Every file a task's run touched by any account (its stream's reports,
+/// the work tree, the commits made while it ran), repo-relative, sorted;
+/// unattributed among tasks that overlapped (`align-docs` reads it from the
+/// run files a commit holds).
+pub fn touched_by(f: &TaskFacts, root: &Path) -> Vec<String> {
+    let mut v = reported_paths(f, root);
+    v.extend(f.changed.iter().flatten().cloned());
+    v.extend(f.committed.iter().cloned());
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// The files each task changed: what its stream reported, and what changed
 /// in its folder (work tree and commits) while it ran. A task that ran
 /// alone in its folder owns every change there (exact). When tasks
