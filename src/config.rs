@@ -156,13 +156,130 @@ impl<'de> Deserialize<'de> for SpannedKey {
     }
 }
 
+/// The placeholders `agent.command` fills, and what each becomes.
+pub const COMMAND_PLACEHOLDERS: &[(&str, &str)] = &[
+    ("repo", "the folder the agent works in, as an absolute path"),
+    ("task", "the task ID"),
+    (
+        "skill",
+        "the task's owner skill (the card's Skill, else the backlog's)",
+    ),
+    (
+        "prompt",
+        "the prompt, `agent.prompt` filled in, as one argument",
+    ),
+    ("card", "the card's path, relative to the work tree"),
+    (
+        "last_message",
+        "a file under `runs/` for the agent's final message",
+    ),
+    ("schema", "the completion report's JSON Schema, as a file"),
+    (
+        "schema_json",
+        "the completion report's JSON Schema, as text",
+    ),
+];
+
+/// The placeholders `agent.prompt` fills, and what each becomes.
+pub const PROMPT_PLACEHOLDERS: &[(&str, &str)] = &[
+    (
+        "skill",
+        "the task's owner skill (the card's Skill, else the backlog's)",
+    ),
+    ("task", "the task ID"),
+    (
+        "goal",
+        "the card's Goal (else the backlog's Objective), as a sentence",
+    ),
+    (
+        "criteria",
+        "the card's Completion criteria (else the backlog's Done Criteria), as a sentence",
+    ),
+    ("card", "the card's path, relative to the work tree"),
+    (
+        "brief",
+        "the whole card (scope, commands, checks, evidence, criteria, governing docs) and the completion report",
+    ),
+];
+
+/// The `{name}` placeholders of `template` that are not in `known`, each
+/// with the byte offset of its `{`. A name is letters, digits, `_` and `-`;
+/// braces around anything else (`{"a": 1}`) are text.
+pub fn unknown_placeholders(template: &str, known: &[(&str, &str)]) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            let name_len = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                .count();
+            if name_len > 0 && bytes.get(i + 1 + name_len) == Some(&b'}') {
+                let name = &template[i + 1..i + 1 + name_len];
+                if !known.iter().any(|(k, _)| *k == name) {
+                    out.push((name.to_string(), i));
+                }
+                i += name_len + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+impl Config {
+    /// What the config holds that parses but cannot work: placeholders the
+    /// agent's command or prompt do not fill. `text` is the config file,
+    /// for the spans.
+    pub fn problems(&self, text: &str) -> Vec<ConfigError> {
+        let mut out = Vec::new();
+        let mut check = |key: &str, template: &str, known: &[(&str, &str)]| {
+            let from = text.find(&format!("{key}:")).unwrap_or(0);
+            for (name, _) in unknown_placeholders(template, known) {
+                let needle = format!("{{{name}}}");
+                let span = text[from..].find(&needle).map_or(Span::empty(from), |i| {
+                    Span::new(from + i, from + i + needle.len())
+                });
+                let names: Vec<String> = known.iter().map(|(k, _)| format!("`{{{k}}}`")).collect();
+                let help = match crate::util::nearest(&name, known.iter().map(|(k, _)| *k)) {
+                    Some(n) => format!(
+                        "rename it to `{{{n}}}`; `agent.{key}` takes {}",
+                        names.join(", ")
+                    ),
+                    None => format!(
+                        "use one of {} (docs/dispatch.md says what each becomes), or write the brace as text with a space (`{{ {name} }}`)",
+                        names.join(", ")
+                    ),
+                };
+                out.push(ConfigError {
+                    message: format!(
+                        "`agent.{key}` has the placeholder `{needle}`, which orch does not fill: the agent would get it as text"
+                    ),
+                    span,
+                    help: Some(help),
+                });
+            }
+        };
+        if let Some(prompt) = &self.agent.prompt {
+            check("prompt", prompt, PROMPT_PLACEHOLDERS);
+        }
+        for arg in &self.agent.command {
+            check("command", arg, COMMAND_PLACEHOLDERS);
+        }
+        out
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgentConfig {
     /// The agent's argv (default: the preset's). Placeholders: `{repo}`
     /// (the folder the agent works in), `{task}`, `{skill}`, `{prompt}`,
     /// `{card}`, `{last_message}`, `{schema}` (the completion report's JSON
-    /// Schema, a file), `{schema_json}` (the same, as text).
+    /// Schema, a file), `{schema_json}` (the same, as text); any other
+    /// `{name}` is a `config-invalid` error (docs/dispatch.md).
     pub command: Vec<String>,
     /// `codex`, `claude` or `gemini`: that agent's working default command
     /// and adapter (default: `codex`).
@@ -181,7 +298,8 @@ pub struct AgentConfig {
     pub evidence: Vec<String>,
     /// The prompt template; `{skill}`, `{task}`, `{goal}`, `{criteria}`,
     /// `{card}`, `{brief}` (the whole card: scope, commands, checks,
-    /// evidence, criteria, governing docs, the completion report).
+    /// evidence, criteria, governing docs, the completion report); any other
+    /// `{name}` is a `config-invalid` error (docs/dispatch.md).
     pub prompt: Option<String>,
     /// A task's most tokens or US dollars (a card's front matter `budget:`
     /// overrides it): passed to the agent where it has a flag, and enforced
@@ -320,28 +438,28 @@ pub enum Adapter {
 #[serde(deny_unknown_fields, default)]
 pub struct AlignConfig {
     /// Globs of product docs whose links and snippets are checked.
-    pub product_docs: Vec<String>,
+    pub product_docs: PathList,
     /// Governing documents and the paths each protects.
     pub governing: Vec<Governing>,
     /// Code paths whose changes must come with changes to their docs.
     pub couple: Vec<Couple>,
     /// Paths whose changes alter deployment behaviour.
-    pub deployment_paths: Vec<String>,
-    /// Release notes file.
-    pub release_notes: String,
-    /// Rollback notes file.
-    pub rollback_notes: Option<String>,
+    pub deployment_paths: PathList,
+    /// The release notes: one file or glob, or a list of them.
+    pub release_notes: PathList,
+    /// The rollback notes: one file or glob, or a list (default: none).
+    pub rollback_notes: PathList,
 }
 
 impl Default for AlignConfig {
     fn default() -> AlignConfig {
         AlignConfig {
-            product_docs: vec!["README.md".into(), "docs/**".into()],
+            product_docs: PathList(vec!["README.md".into(), "docs/**".into()]),
             governing: Vec::new(),
             couple: Vec::new(),
-            deployment_paths: Vec::new(),
-            release_notes: "CHANGELOG.md".into(),
-            rollback_notes: None,
+            deployment_paths: PathList::default(),
+            release_notes: PathList(vec!["CHANGELOG.md".into()]),
+            rollback_notes: PathList::default(),
         }
     }
 }
@@ -350,14 +468,92 @@ impl Default for AlignConfig {
 #[serde(deny_unknown_fields)]
 pub struct Governing {
     pub doc: String,
-    pub paths: Vec<String>,
+    pub paths: PathList,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Couple {
-    pub code: Vec<String>,
-    pub docs: Vec<String>,
+    pub code: PathList,
+    pub docs: PathList,
+}
+
+/// Paths or globs, written as one (`release_notes: CHANGELOG.md`) or as a
+/// list (`release_notes: [CHANGELOG.md, docs/releases/**]`): every key of
+/// the config that holds paths takes both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathList(pub Vec<String>);
+
+/// One path or glob, or a list of them.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // only its schema is used
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl JsonSchema for PathList {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PathList".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        OneOrMany::json_schema(generator)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PathList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path or glob, or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PathList, E> {
+                Ok(PathList(vec![v.to_string()]))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<PathList, E> {
+                Ok(PathList::default())
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<PathList, E> {
+                Ok(PathList::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<PathList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(PathList(out))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl serde::Serialize for PathList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl std::ops::Deref for PathList {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a PathList {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// A duration written `90s`, `30m` or `2h`.
@@ -409,6 +605,8 @@ impl<'de> Deserialize<'de> for DurationText {
 pub struct ConfigError {
     pub message: String,
     pub span: Span,
+    /// The fix, when the message alone does not say it.
+    pub help: Option<String>,
 }
 
 /// Parse `config.yaml`. An empty file is the default config.
@@ -440,6 +638,7 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
         ConfigError {
             message: message.to_string(),
             span: span.shift(base),
+            help: None,
         }
     })
 }
@@ -470,6 +669,67 @@ mod tests {
         let e = parse(src).expect_err("bad duration");
         assert!(e.message.contains("90s"), "{}", e.message);
         assert!(e.span.start >= 7, "{:?}", e.span);
+    }
+
+    #[test]
+    fn path_lists_take_one_or_many() {
+        let c = parse("align:\n  release_notes: docs/CHANGES.md\n  rollback_notes: [docs/rollback.md, ops/**]\n  product_docs: README.md\n").expect("parses");
+        assert_eq!(c.align.release_notes.0, ["docs/CHANGES.md"]);
+        assert_eq!(c.align.rollback_notes.0, ["docs/rollback.md", "ops/**"]);
+        assert_eq!(c.align.product_docs.0, ["README.md"]);
+        let c = parse("align:\n  governing:\n    - doc: docs/adr/1.md\n      paths: src/sync/**\n  couple:\n    - code: src/cli/**\n      docs: [README.md]\n").expect("parses");
+        assert_eq!(c.align.governing[0].paths.0, ["src/sync/**"]);
+        assert_eq!(c.align.couple[0].code.0, ["src/cli/**"]);
+        assert!(parse("align:\n  release_notes: {a: b}\n").is_err());
+    }
+
+    #[test]
+    fn unknown_placeholders_are_problems_at_their_text() {
+        let text = "agent:\n  prompt: \"Do {task}: {gaol}. JSON {\\\"a\\\": 1}\"\n  command: [codex, exec, \"{repos}\", \"{prompt}\"]\n";
+        let c = parse(text).expect("parses");
+        let problems = c.problems(text);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].message.contains("`{gaol}`"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("rename it to `{goal}`")),
+            "{:?}",
+            problems[0].help
+        );
+        assert_eq!(
+            &text[problems[0].span.start..problems[0].span.end],
+            "{gaol}"
+        );
+        assert_eq!(
+            &text[problems[1].span.start..problems[1].span.end],
+            "{repos}"
+        );
+        assert!(Config::default().problems("").is_empty());
+        assert!(unknown_placeholders(crate::agent::DEFAULT_PROMPT, PROMPT_PLACEHOLDERS).is_empty());
+        for arg in DEFAULT_COMMAND {
+            assert!(
+                unknown_placeholders(arg, COMMAND_PLACEHOLDERS).is_empty(),
+                "{arg}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_placeholder_is_documented() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dispatch.md"))
+            .expect("docs/dispatch.md");
+        for (name, _) in COMMAND_PLACEHOLDERS.iter().chain(PROMPT_PLACEHOLDERS) {
+            assert!(
+                doc.contains(&format!("`{{{name}}}`")),
+                "docs/dispatch.md does not document `{{{name}}}`"
+            );
+        }
     }
 
     #[test]

@@ -659,8 +659,8 @@ pub fn untracked(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     }
     let config = &cx.program.config.align;
     let docs = patterns(&config.product_docs);
-    let mut notes: Vec<Pattern> = patterns(std::iter::once(&config.release_notes));
-    notes.extend(patterns(config.rollback_notes.iter()));
+    let mut notes: Vec<Pattern> = patterns(&config.release_notes);
+    notes.extend(patterns(&config.rollback_notes));
     let governing: Vec<&str> = config.governing.iter().map(|g| trim_path(&g.doc)).collect();
     let files: Vec<&str> = cx
         .changes
@@ -747,37 +747,54 @@ pub fn deployment(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
             "release-notes-missing",
             "release_notes",
             "release notes",
-            Some(&config.release_notes),
+            &config.release_notes,
         ),
         (
             "rollback-notes-missing",
             "rollback_notes",
             "rollback notes",
-            config.rollback_notes.as_ref(),
+            &config.rollback_notes,
         ),
     ];
-    for (code, key, what, file) in notes {
-        let Some(file) = file else { continue };
-        let name = file.trim();
-        let Ok(pattern) = Pattern::parse(trim_path(name)) else {
-            continue;
-        };
-        if cx.touched.iter().any(|p| pattern.is_match(p)) {
+    for (code, key, what, files) in notes {
+        let globs: Vec<Pattern> = files
+            .iter()
+            .filter_map(|f| Pattern::parse(trim_path(f)).ok())
+            .collect();
+        let Some(first) = files.first() else { continue };
+        if globs.is_empty()
+            || cx
+                .touched
+                .iter()
+                .any(|p| globs.iter().any(|g| g.is_match(p)))
+        {
             continue;
         }
+        let name = first.trim();
+        let names: Vec<&str> = files.iter().map(|f| f.trim()).collect();
+        let shown = if names.len() == 1 {
+            format!("`{name}`")
+        } else {
+            format!("({})", list(&names, 3))
+        };
+        let target = if names.len() == 1 {
+            format!("`{name}`")
+        } else {
+            format!("one of {}", list(&names, 3))
+        };
         let mut d = Diagnostic::new(
             code,
             cx.file(changed[0]),
             Span::empty(0),
             format!(
-                "deployment paths changed ({}), but the {what} `{name}` did not",
+                "deployment paths changed ({}), but the {what} {shown} did not",
                 list(&changed, 3)
             ),
         )
         .help(if code == "release-notes-missing" {
-            format!("add a note to `{name}` saying what changes for a deployment")
+            format!("add a note to {target} saying what changes for a deployment")
         } else {
-            format!("add to `{name}` how to roll this deployment change back")
+            format!("add to {target} how to roll this deployment change back")
         });
         if let Some((f, s)) = cx.config_span(key, name) {
             d = d.related(f, s, what);

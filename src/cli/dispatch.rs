@@ -65,7 +65,11 @@ fn check_format(g: &Global, command: &str) -> Result<()> {
 
 /// Resolve and clear the tasks, or refuse with every reason (exit 2).
 fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)> {
-    if let Some(e) = &program.config_error {
+    if let Some(e) = program
+        .config_error
+        .as_ref()
+        .or(program.config_problems.first())
+    {
         return Err(Error::with_help(
             format!("config.yaml is invalid: {}", e.message),
             "`orch lint` shows where",

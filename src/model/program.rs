@@ -37,6 +37,9 @@ pub struct Program {
     pub config: Config,
     pub config_file: Option<FileId>,
     pub config_error: Option<ConfigError>,
+    /// What the config holds that parses but cannot work (a placeholder the
+    /// agent's command or prompt do not fill): `config-invalid`.
+    pub config_problems: Vec<ConfigError>,
 }
 
 /// An input file: its display path, its location on disk and its bytes (or
@@ -224,7 +227,10 @@ impl Program {
             match decode(input.bytes) {
                 Ok(text) => {
                     match config::parse(&text) {
-                        Ok(c) => program.config = c,
+                        Ok(c) => {
+                            program.config_problems = c.problems(&text);
+                            program.config = c;
+                        }
                         Err(e) => program.config_error = Some(e),
                     }
                     program

@@ -169,6 +169,20 @@ pub(crate) fn rename(
     d.fix(format!("Rename to `{right}`"), at, right)
 }
 
+/// Every code orch can emit: the lint rules' and the align-docs
+/// checklist's (`crate::align::CODES`). Config `rules:` takes any of them.
+pub fn all_codes() -> impl Iterator<Item = &'static str> {
+    RULES
+        .iter()
+        .map(|r| r.meta().code)
+        .chain(crate::align::CODES.iter().map(|c| c.code))
+}
+
+/// Is `code` a code orch can emit (a lint rule's or align-docs')?
+pub fn is_code(code: &str) -> bool {
+    all_codes().any(|c| c == code)
+}
+
 /// The rule with this code.
 pub fn find(code: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().code == code)

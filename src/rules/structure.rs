@@ -50,11 +50,14 @@ rule!(
     r#"## What it does
 Reports a `config.yaml` that is not valid YAML, has a key the config does
 not define (with the nearest key), a value of the wrong type, a duration not
-written `90s`/`30m`/`2h`, or a `rules:` entry naming no rule code.
+written `90s`/`30m`/`2h`, a `rules:` entry naming no code orch emits (lint's
+and align-docs' codes both count), or a `{name}` in `agent.command` or
+`agent.prompt` that orch does not fill (`{gaol}` for `{goal}`).
 
 ## Why it matters
 A typo in the config silently keeps the default, so a rule the team turned
-off still fires, or a skill the team added is still unknown.
+off still fires, or a skill the team added is still unknown; a placeholder
+orch does not fill reaches the agent as literal text.
 
 ## Example
 ```yaml
@@ -75,9 +78,18 @@ fn check_config_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .help("`orch schema config` prints the config's schema; every key is optional"),
         );
     }
-    let codes = || super::RULES.iter().map(|r| r.meta().code);
+    for e in &cx.program.config_problems {
+        out.push(
+            Diagnostic::new("", file, e.span, format!("config.yaml: {}", e.message)).help(
+                e.help
+                    .clone()
+                    .unwrap_or_else(|| "`orch schema config` prints the config's schema".into()),
+            ),
+        );
+    }
+    let codes = super::all_codes;
     for key in cx.program.config.rules.keys() {
-        if super::find(&key.value).is_none() {
+        if !super::is_code(&key.value) {
             let near = nearest(&key.value, codes());
             let found = Diagnostic::new(
                 "",
@@ -86,7 +98,7 @@ fn check_config_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!("`{}` is not a rule code", key.value),
             )
             .help(format!(
-                "use a code from `orch rules`{}",
+                "use a code from `orch rules` (lint's and align-docs' codes both work){}",
                 did_you_mean(near)
             ));
             out.push(super::rename(cx.program, found, key.span, &key.value, near));

@@ -148,10 +148,18 @@ pub fn apply(program: &crate::model::Program, diagnostics: Vec<Diagnostic>) -> V
             if *used {
                 continue;
             }
-            let known = super::find(code).is_some();
-            let codes = super::RULES.iter().map(|r| r.meta().code);
-            let near = crate::util::nearest(code, codes);
-            let (message, help) = if known {
+            let known = super::is_code(code);
+            let near = crate::util::nearest(code, super::all_codes());
+            let (message, help) = if known && super::find(code).is_none() {
+                (
+                    format!(
+                        "`orch-ignore {code}` suppresses nothing: `{code}` is an align-docs check"
+                    ),
+                    format!(
+                        "remove the comment; to change how align-docs reports `{code}`, set its level in config.yaml (`rules: {{{code}: warning}}`)"
+                    ),
+                )
+            } else if known {
                 (
                     format!("`orch-ignore {code}` suppresses nothing"),
                     "remove the comment; nothing here triggers that rule".to_string(),

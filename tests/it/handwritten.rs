@@ -209,3 +209,92 @@ fn every_dependency_in_a_cell_is_read_whatever_separates_them() {
         }
     }
 }
+
+fn codes_of(v: &Value) -> Vec<String> {
+    v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+#[test]
+fn config_paths_take_one_glob_or_a_list_and_rules_take_every_code() {
+    let tmp = repo_from("testdata/rules/dep-unknown/pass");
+    write(
+        tmp.path(),
+        ".orchestrator/config.yaml",
+        "align:\n  deployment_paths: deploy/**\n  release_notes: [CHANGELOG.md, docs/releases/**]\n  rollback_notes: ops/rollback.md\n  product_docs: README.md\nrules:\n  docs-not-updated: off       # an align-docs code\n  field-unknown: warning      # a lint code\n",
+    );
+    commit(tmp.path());
+    let lint = json(tmp.path(), &["lint"]);
+    assert!(codes_of(&lint).is_empty(), "{lint}");
+    let base = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let base = base.trim();
+    // A deployment change with a note in the second release-notes glob.
+    write(tmp.path(), "deploy/app.yaml", "replicas: 3\n");
+    write(tmp.path(), "docs/releases/1.2.md", "Three replicas.\n");
+    commit(tmp.path());
+    let align = json(tmp.path(), &["align-docs", "--base", base]);
+    let codes = codes_of(&align);
+    assert!(
+        !codes.contains(&"release-notes-missing".to_string()),
+        "{align}"
+    );
+    assert!(
+        codes.contains(&"rollback-notes-missing".to_string()),
+        "{align}"
+    );
+    // `rules:` sets an align-docs code's level as it does a lint code's.
+    edit(
+        tmp.path(),
+        ".orchestrator/config.yaml",
+        "  docs-not-updated: off",
+        "  rollback-notes-missing: off",
+    );
+    commit(tmp.path());
+    let align = json(tmp.path(), &["align-docs", "--base", base]);
+    assert!(
+        !codes_of(&align).contains(&"rollback-notes-missing".to_string()),
+        "{align}"
+    );
+    let lint = json(tmp.path(), &["lint"]);
+    assert!(codes_of(&lint).is_empty(), "{lint}");
+}
+
+#[test]
+fn an_unknown_prompt_placeholder_is_an_error_and_dispatch_refuses() {
+    let tmp = repo_from("testdata/rules/dep-unknown/pass");
+    edit(
+        tmp.path(),
+        ".orchestrator/tickets/P1-CORE-01.md",
+        "status: done",
+        "status: todo",
+    );
+    write(
+        tmp.path(),
+        ".orchestrator/config.yaml",
+        "agent:\n  command: [\"true\", \"{prompt}\"]\n  prompt: \"Do {task}: {gaol}\"\n",
+    );
+    commit(tmp.path());
+    let lint = json(tmp.path(), &["lint"]);
+    let d = &lint["diagnostics"][0];
+    assert_eq!(d["code"], "config-invalid", "{lint}");
+    assert_eq!(d["line"], 3, "{lint}");
+    assert!(
+        d["help"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("rename it to `{goal}`")),
+        "{lint}"
+    );
+    let head = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let (code, _, err) = run(tmp.path(), &["dispatch", "P1-CORE-01"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("{gaol}"), "{err}");
+    assert_eq!(
+        git(tmp.path(), &["rev-parse", "HEAD"]),
+        head,
+        "nothing committed"
+    );
+}
