@@ -2,6 +2,12 @@
 //! `orch lint --staged`. It goes in the hooks folder git uses
 //! (`core.hooksPath` honoured); a hook `orch` did not write is never
 //! overwritten: `--force` keeps it and runs it first.
+//!
+//! A hook is orch's only if it is a regular file holding exactly the script
+//! `orch hook install` writes (for some orch path and `--dir`), not merely
+//! one that mentions the marker; it is read without following a link and
+//! within a size bound. A link at the hook's name (dangling or not) is
+//! never followed, replaced or removed: it is someone else's hook.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,8 +54,67 @@ fn repo(g: &Global) -> Result<crate::git::Repo> {
     })
 }
 
-fn is_ours(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
+/// What is at a hook's name, read without following a link.
+enum Slot {
+    Empty,
+    /// The exact script `orch hook install` writes.
+    Ours,
+    /// Anything else: another hook, a link (dangling or not), a FIFO.
+    Theirs(&'static str),
+}
+
+fn slot(path: &Path) -> Slot {
+    let Ok(md) = std::fs::symlink_metadata(path) else {
+        return Slot::Empty;
+    };
+    if md.file_type().is_symlink() {
+        return Slot::Theirs("a symbolic link");
+    }
+    match crate::fsx::read_regular(path, 64 * 1024) {
+        Ok(bytes) if is_our_script(&bytes) => Slot::Ours,
+        Ok(_) => Slot::Theirs("a hook orch did not write"),
+        Err(_) => Slot::Theirs("not a regular file orch wrote"),
+    }
+}
+
+/// Is `bytes` exactly the script [`script`] writes, for the orch path and
+/// `--dir` it names?
+fn is_our_script(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let Some(orch) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("orch="))
+        .and_then(unquote)
+    else {
+        return false;
+    };
+    let Some(tail) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("exec \"$orch\" lint --staged"))
+    else {
+        return false;
+    };
+    let dir = match tail.strip_prefix(" --dir ") {
+        Some(d) => match unquote(d) {
+            Some(d) => Some(d),
+            None => return false,
+        },
+        None if tail.is_empty() => None,
+        None => return false,
+    };
+    text == script(&orch, dir.as_deref())
+}
+
+/// The inverse of [`sh`]: a bare word, or one single-quoted string with
+/// `'\''` for each quote.
+fn unquote(s: &str) -> Option<String> {
+    if let Some(inner) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        let value = inner.replace("'\\''", "'");
+        return (sh(&value) == s).then_some(value);
+    }
+    (sh(s) == s).then(|| s.to_string())
 }
 
 /// Quote for a POSIX shell.
@@ -78,15 +143,14 @@ pub fn run(args: &HookArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
     let chained = hooks.join(CHAINED);
     match args.action {
         HookAction::Install { force } => {
-            let exists = hook.exists();
-            if exists && !is_ours(&hook) {
+            if let Slot::Theirs(what) = slot(&hook) {
                 if !force {
                     return Err(Error::with_help(
-                        format!("{} exists and orch did not write it", hook.display()),
+                        format!("{} exists and is {what}", hook.display()),
                         "pass --force to keep it (renamed to pre-commit.orch-chained) and run it before orch",
                     ));
                 }
-                if chained.exists() {
+                if std::fs::symlink_metadata(&chained).is_ok() {
                     return Err(Error::with_help(
                         format!("{} exists already", chained.display()),
                         "remove or merge it by hand, then install again",
@@ -110,26 +174,29 @@ pub fn run(args: &HookArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
             make_executable(&hook)?;
             if !g.quiet {
                 writeln!(out, "installed {}", hook.display())?;
-                if chained.exists() {
+                if std::fs::symlink_metadata(&chained).is_ok() {
                     writeln!(out, "the previous hook runs first: {}", chained.display())?;
                 }
             }
         }
         HookAction::Uninstall => {
-            if !hook.exists() {
-                if !g.quiet {
-                    writeln!(out, "no pre-commit hook to remove")?;
+            match slot(&hook) {
+                Slot::Empty => {
+                    if !g.quiet {
+                        writeln!(out, "no pre-commit hook to remove")?;
+                    }
+                    return Ok(Outcome::Clean);
                 }
-                return Ok(Outcome::Clean);
-            }
-            if !is_ours(&hook) {
-                return Err(Error::with_help(
-                    format!("{} was not written by orch; leaving it", hook.display()),
-                    "remove it by hand if you mean to",
-                ));
+                Slot::Theirs(what) => {
+                    return Err(Error::with_help(
+                        format!("{} is {what}; leaving it", hook.display()),
+                        "remove it by hand if you mean to",
+                    ));
+                }
+                Slot::Ours => {}
             }
             std::fs::remove_file(&hook).map_err(|e| Error::io(&hook, e))?;
-            if chained.exists() {
+            if std::fs::symlink_metadata(&chained).is_ok() {
                 std::fs::rename(&chained, &hook).map_err(|e| Error::io(&chained, e))?;
             }
             if !g.quiet {

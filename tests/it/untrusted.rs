@@ -446,3 +446,103 @@ fn a_300_mb_blob_is_sized_from_its_header_not_inflated() {
     let out = orch_limited(&r, "align-docs --base HEAD~1 --format json");
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
 }
+
+fn hook_path(r: &Repo) -> PathBuf {
+    r.root().join(".git/hooks/pre-commit")
+}
+
+#[test]
+fn hook_install_and_uninstall_recognise_only_their_exact_script() {
+    let r = Repo::new();
+    let hook = hook_path(&r);
+    std::fs::create_dir_all(hook.parent().unwrap()).expect("mkdir");
+    // A user's hook that happens to hold orch's marker line.
+    let theirs = "#!/bin/sh\n# orch-hook: installed by `orch hook install`; `orch hook uninstall` removes it.\nrun-my-own-checks\nexec orch lint --staged\n";
+    std::fs::write(&hook, theirs).expect("hook");
+    let out = r.orch(&["hook", "install"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("a hook orch did not write"),
+        "{}",
+        stderr(&out)
+    );
+    let out = r.orch(&["hook", "uninstall"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        theirs,
+        "left as it was"
+    );
+
+    // orch's own script, with a --dir that needs quoting: recognised.
+    std::fs::remove_file(&hook).expect("rm");
+    std::fs::create_dir_all(r.root().join("my orch's dir")).expect("mkdir");
+    let out = r.orch(&["hook", "install", "--dir", "my orch's dir"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = r.orch(&["hook", "install"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "reinstalling over its own: {}",
+        stderr(&out)
+    );
+    // One more line makes it someone else's.
+    let ours = std::fs::read_to_string(&hook).expect("hook");
+    std::fs::write(&hook, format!("{ours}echo extra\n")).expect("edit");
+    let out = r.orch(&["hook", "uninstall"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    std::fs::write(&hook, &ours).expect("restore");
+    let out = r.orch(&["hook", "uninstall"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&hook).is_err());
+}
+
+#[test]
+fn hook_install_never_follows_or_replaces_a_link() {
+    let r = Repo::new();
+    let hook = hook_path(&r);
+    std::fs::create_dir_all(hook.parent().unwrap()).expect("mkdir");
+    let target = r.outside().join("not-yet");
+    symlink(&target, &hook).expect("dangling link");
+    let out = r.orch(&["hook", "install"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert!(!target.exists(), "the link was followed");
+    assert!(
+        std::fs::symlink_metadata(&hook)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let out = r.orch(&["hook", "uninstall"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        std::fs::symlink_metadata(&hook)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // A link to a copy of orch's own script is still a link.
+    let out = r.orch(&["hook", "install", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!target.exists(), "the link was followed");
+    let chained = hook.with_file_name("pre-commit.orch-chained");
+    assert!(
+        std::fs::symlink_metadata(&chained)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let ours = std::fs::read(&hook).expect("hook");
+    std::fs::remove_file(&hook).expect("rm");
+    std::fs::write(r.outside().join("copy"), ours).expect("copy");
+    symlink(r.outside().join("copy"), &hook).expect("link");
+    let out = r.orch(&["hook", "uninstall"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(r.outside().join("copy").exists());
+    // A FIFO at the hook's name does not hang either command.
+    std::fs::remove_file(&hook).expect("rm");
+    mkfifo(&hook);
+    let out = r.orch_within(&["hook", "uninstall"], Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+}
