@@ -425,6 +425,31 @@ impl Budget {
     }
 }
 
+/// The most memory one compiled evidence pattern may take (its NFA), for
+/// dispatch and for the lint that checks it alike: a pattern like
+/// `(a{1000}){1000}` is refused, not built.
+pub const EVIDENCE_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compile one `agent.evidence` pattern as harvest uses it (ASCII classes;
+/// `(?i)` works), within [`EVIDENCE_SIZE_LIMIT`].
+pub fn compile_evidence(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    regex_automata::meta::Regex::builder()
+        .configure(
+            regex_automata::meta::Config::new()
+                .nfa_size_limit(Some(EVIDENCE_SIZE_LIMIT))
+                .onepass_size_limit(Some(EVIDENCE_SIZE_LIMIT))
+                .dfa_size_limit(Some(EVIDENCE_SIZE_LIMIT))
+                .dfa_state_limit(Some(10_000)),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .build(pattern)
+        .map_err(|e| format!("agent.evidence pattern `{pattern}` does not compile: {e}"))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Adapter {
@@ -576,8 +601,18 @@ impl DurationText {
             _ => None,
         }
         .ok_or_else(|| format!("`{text}` is not a duration; write it as `90s`, `30m` or `2h`"))?;
+        // Capped, so that no deadline computed from it can overflow.
+        if secs == 0 || secs > DurationText::MAX_SECS {
+            return Err(format!(
+                "`{text}` is out of range: a duration is from 1s to {}h",
+                DurationText::MAX_SECS / 3600
+            ));
+        }
         Ok(DurationText(Duration::from_secs(secs)))
     }
+
+    /// The longest duration: one week.
+    pub const MAX_SECS: u64 = 7 * 24 * 3600;
 }
 
 impl fmt::Display for DurationText {
@@ -740,6 +775,10 @@ mod tests {
             Ok("2h".into())
         );
         assert!(DurationText::parse("5").is_err());
+        assert!(DurationText::parse("0s").is_err());
+        assert!(DurationText::parse("168h").is_ok());
+        assert!(DurationText::parse("169h").is_err());
+        assert!(DurationText::parse("18446744073709551615s").is_err());
         assert!(DurationText::parse("99999999999999999999h").is_err());
     }
 }

@@ -605,6 +605,7 @@ fn snippet(
         source,
         selector: r.selector,
         expected,
+        block,
     }))
 }
 

@@ -53,6 +53,9 @@ pub struct Drift {
     pub selector: Selector,
     /// The region's lines, as the block should hold them.
     pub expected: Vec<String>,
+    /// The block's lines as the checked side (head or index) holds them:
+    /// `--fix` refuses to overwrite a work-tree block that differs.
+    pub block: Vec<String>,
 }
 
 /// Tokens of an info string: `key=value` pairs (value optionally quoted)
@@ -275,15 +278,36 @@ fn join_lines(lines: &[String]) -> String {
 /// Rewrite the drifted snippets of the work tree's copies of their docs:
 /// only the bytes of each block's content change, each file is replaced
 /// atomically. Returns what was fixed, as `(doc, line, selector, source)`.
+///
+/// A doc is read and written only as a regular file in real folders of the
+/// work tree (a link is never followed, so no outside file's bytes are
+/// copied in), and a block whose work-tree text differs from the checked
+/// side's (an uncommitted edit) is never overwritten: either refuses the
+/// whole fix before anything is written.
 pub fn fix(root: &Path, drift: &[Drift]) -> Result<Vec<(String, usize, Selector, String)>> {
     let mut docs: Vec<&str> = drift.iter().map(|d| d.doc.as_str()).collect();
     docs.sort();
     docs.dedup();
     let mut fixed = Vec::new();
+    let mut writes = Vec::new();
     for doc in docs {
         let path = root.join(doc);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
+        let text = match crate::fsx::read_inside(
+            root,
+            &path,
+            crate::model::program::MAX_DOCUMENT_BYTES,
+        ) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
+            Err(r) if r.is_not_found() => continue,
+            Err(r) => {
+                return Err(crate::error::Error::with_help(
+                    format!("cannot fix {doc}: it {r}"),
+                    "--fix rewrites only regular files in real folders of the work tree; fix the block by hand",
+                ));
+            }
         };
         let scanned = scan(&text);
         let mut edits: Vec<(Span, String, usize, Selector, String)> = Vec::new();
@@ -299,8 +323,18 @@ pub fn fix(root: &Path, drift: &[Drift]) -> Result<Vec<(String, usize, Selector,
             }) else {
                 continue;
             };
-            if block_lines(&fence.literal) == d.expected {
+            let here = block_lines(&fence.literal);
+            if here == d.expected {
                 continue;
+            }
+            if here != d.block {
+                let line = text[..fence.content.start].matches('\n').count() + 1;
+                return Err(crate::error::Error::with_help(
+                    format!(
+                        "{doc}:{line}: the snippet block has edits that are not in the version checked; --fix would overwrite them, so nothing was fixed"
+                    ),
+                    "commit or stage the edit (or undo it), then run `orch align-docs --fix` again",
+                ));
             }
             let newline = if text[fence.content.start..fence.content.end].contains("\r\n") {
                 "\r\n"
@@ -334,11 +368,15 @@ pub fn fix(root: &Path, drift: &[Drift]) -> Result<Vec<(String, usize, Selector,
         for (span, body, ..) in &edits {
             new.replace_range(span.start..span.end, body);
         }
-        crate::fsx::write_atomic(&path, new.as_bytes(), true)?;
+        crate::transition::check_size(doc, new.len())?;
+        writes.push((path, new));
         edits.reverse();
         for (_, _, line, selector, source) in edits {
             fixed.push((doc.to_string(), line, selector, source));
         }
+    }
+    for (path, new) in writes {
+        crate::fsx::write_inside(root, &path, new.as_bytes(), true)?;
     }
     Ok(fixed)
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Outcome, Result};
-use crate::fsx::{inside, write_atomic};
+use crate::fsx::{base_for, inside, write_inside};
 use crate::model::program::Index;
 use crate::model::{Kind, Program, templates};
 use crate::util::{did_you_mean, is_valid_id, nearest};
@@ -70,6 +70,60 @@ plan: <program-id>
 |---|---|---|
 ";
 
+/// What git keeps out of the repository (DESIGN 1): logs, and the run
+/// files beside the reports (facts and agents' last messages are untrusted
+/// input, `runs/<RUN>.md` is committed with the records), and temporary
+/// files a killed orch could leave.
+const GITIGNORE: &str = "logs/\nruns/*.json\nruns/*/\n.orch-*.tmp\n";
+
+/// Write every file or none: nothing is written when any target exists or
+/// a folder on the way is a link, and a failure part way removes what was
+/// written (and the folders made for it).
+fn write_all_or_nothing(ws: &Workspace, files: &[(&str, &str)]) -> Result<()> {
+    let base = base_for(&ws.root, &ws.dir);
+    let mut paths = Vec::new();
+    for (rel, _) in files {
+        let path = inside(&ws.dir, rel)?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(Error::with_help(
+                format!("{} already exists; nothing was written", path.display()),
+                "remove it first, or write the program by hand",
+            ));
+        }
+        if let Some(parent) = path.parent() {
+            crate::fsx::check_dir(base, parent)?;
+        }
+        paths.push(path);
+    }
+    // Folders that do not exist yet, to remove again on failure.
+    let mut made: Vec<std::path::PathBuf> = Vec::new();
+    for p in &paths {
+        for a in p.ancestors().skip(1) {
+            if !a.starts_with(&ws.dir) && a != ws.dir {
+                break;
+            }
+            if std::fs::symlink_metadata(a).is_err() && !made.iter().any(|m| m == a) {
+                made.push(a.to_path_buf());
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for (path, (_, text)) in paths.iter().zip(files) {
+        if let Err(e) = write_inside(base, path, text.as_bytes(), false) {
+            for w in &written {
+                let _ = std::fs::remove_file(w);
+            }
+            made.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
+            for m in &made {
+                let _ = std::fs::remove_dir(m);
+            }
+            return Err(e);
+        }
+        written.push(path.clone());
+    }
+    Ok(())
+}
+
 pub fn init(args: &InitArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let ws = Workspace::for_init(g)?;
     if ws.dir.join("plan.md").exists() || ws.dir.join("ledger.md").exists() {
@@ -87,11 +141,8 @@ pub fn init(args: &InitArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             ("ledger.md", LEDGER),
         ]
     };
-    files.push((".gitignore", "logs/\n"));
-    for (rel, text) in &files {
-        let path = inside(&ws.dir, rel)?;
-        write_atomic(&path, text.as_bytes(), false)?;
-    }
+    files.push((".gitignore", GITIGNORE));
+    write_all_or_nothing(&ws, &files)?;
     if !g.quiet {
         let shown = crate::model::program::display_path(&ws.root, &ws.dir);
         writeln!(out, "wrote {} files to {shown}/", files.len())?;
@@ -174,7 +225,10 @@ pub fn new(args: &NewArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     };
     let rel = Program::expected_path(kind, id).unwrap_or_default();
     let path = inside(&ws.dir, &rel)?;
-    write_atomic(&path, body.as_bytes(), false)?;
+    crate::transition::check_size(&rel, body.len())?;
+    // In a real tickets/ or cards/ folder inside the repository; never
+    // through a link, never over anything already there.
+    write_inside(base_for(&ws.root, &ws.dir), &path, body.as_bytes(), false)?;
     if !g.quiet {
         writeln!(
             out,

@@ -88,6 +88,20 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
             .iter()
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
             .collect();
+        // A path that names no document is a mistake (a typo, the wrong
+        // folder), never a clean pass.
+        for (given, w) in args.paths.iter().zip(&wanted) {
+            if !program.files.iter().any(|f| f.abs_path.starts_with(w)) {
+                return Err(Error::with_help(
+                    format!(
+                        "{} matches no document under {}",
+                        given.display(),
+                        program.dir.display()
+                    ),
+                    "name a document or a folder of documents (`orch lint .orchestrator/tickets`), or drop the path to lint everything",
+                ));
+            }
+        }
         diagnostics.retain(|d| {
             let abs = &program.file(d.file).abs_path;
             wanted.iter().any(|w| abs.starts_with(w))
@@ -160,11 +174,13 @@ fn fix(program: &Program) -> Result<Vec<String>> {
         }
         let file = program.file(doc.file);
         let target = program.dir.join(&expected);
-        if file.abs_path == target || target.exists() {
+        // Anything at the target, a dangling link too, stays as it is.
+        if file.abs_path == target || std::fs::symlink_metadata(&target).is_ok() {
             continue;
         }
+        // Into a real folder inside the repository, never through a link.
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            crate::fsx::ensure_dir(crate::fsx::base_for(&program.root, &program.dir), parent)?;
         }
         std::fs::rename(&file.abs_path, &target).map_err(|e| Error::io(&file.abs_path, e))?;
         done.push(format!(

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::agent;
 use crate::error::{Error, Outcome, Result};
-use crate::fsx::{inside, write_atomic};
+use crate::fsx::{base_for, inside, write_inside};
 use crate::model::program::{Index, Task, display_path};
 use crate::model::scope::{CardScope, effective_scope};
 use crate::model::{Program, TaskStatus};
@@ -328,8 +328,13 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
         let text = render(name, &sheet_tasks, &script);
         writes.push((inside(&ws.dir, &format!("sheets/{name}.md"))?, text));
     }
+    for (path, text) in &writes {
+        crate::transition::check_size(&display_path(&program.root, path), text.len())?;
+    }
+    // Cards and sheets in real folders inside the repository; a link at a
+    // sheet's name is replaced, never followed.
     for (path, text) in writes {
-        write_atomic(&path, text.as_bytes(), true)?;
+        write_inside(base_for(&ws.root, &ws.dir), &path, text.as_bytes(), true)?;
     }
     Ok(())
 }

@@ -127,6 +127,9 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             _ => "-",
         };
         let note = match t.status {
+            _ if !t.status_known => {
+                "status unknown: its ticket does not parse (`orch lint` says why)".to_string()
+            }
             TaskStatus::Todo if !waiting.is_empty() => format!("waiting on {}", waiting.join(", ")),
             TaskStatus::InProgress if t.card.is_none() => "in progress without a card".to_string(),
             TaskStatus::InProgress => runs

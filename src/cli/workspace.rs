@@ -134,7 +134,11 @@ impl Workspace {
         Ok((program, tracked))
     }
 
+    /// The program in the work tree, after finishing or undoing a
+    /// transition a killed orch left half written (see
+    /// [`crate::transition::journal`]).
     pub fn load(&self) -> Result<Program> {
+        crate::transition::recover_if_interrupted(&self.root, &self.dir);
         Program::load_documents(&self.root, &self.dir)
     }
 }

@@ -196,7 +196,8 @@ impl TaskFacts {
         }
         match (self.exit_code, self.signal) {
             (Some(c), _) => c.to_string(),
-            (None, Some(s)) => (128 + s).to_string(),
+            // i64: a run file is input, its signal any number.
+            (None, Some(s)) => (128 + i64::from(s)).to_string(),
             _ => "-".into(),
         }
     }
@@ -322,18 +323,10 @@ pub struct TaskContext {
 
 /// Compile the config's evidence patterns (ASCII classes; `(?i)` works).
 pub fn patterns(sources: &[String]) -> Result<Vec<meta::Regex>, String> {
+    // One compiler for dispatch and lint (`config-invalid`), one size limit.
     sources
         .iter()
-        .map(|p| {
-            meta::Regex::builder()
-                .syntax(
-                    regex_automata::util::syntax::Config::new()
-                        .unicode(false)
-                        .utf8(false),
-                )
-                .build(p)
-                .map_err(|e| format!("agent.evidence pattern `{p}` does not compile: {e}"))
-        })
+        .map(|p| crate::config::compile_evidence(p))
         .collect()
 }
 

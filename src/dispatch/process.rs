@@ -383,18 +383,25 @@ fn deadline_wait(live: &[Live], limits: Limits) -> Duration {
     let mut wait = TICK;
     for l in live {
         if l.status.is_none() && l.killed.is_none() {
+            // Checked: a deadline past what an Instant holds is never.
+            let until = |at: Option<Instant>| at.map_or(TICK, |d| d.saturating_duration_since(now));
             if let Some(t) = limits.timeout {
-                wait = wait.min((l.start + t).saturating_duration_since(now));
+                wait = wait.min(until(l.start.checked_add(t)));
             }
             if let Some(t) = limits.idle {
-                let last = l.start + Duration::from_millis(l.last_output.load(Ordering::Relaxed));
-                wait = wait.min((last + t).saturating_duration_since(now));
+                let last = l
+                    .start
+                    .checked_add(Duration::from_millis(l.last_output.load(Ordering::Relaxed)));
+                wait = wait.min(until(last.and_then(|last| last.checked_add(t))));
             }
         }
         if let Some(t) = l.term_at
             && l.kill_at.is_none()
         {
-            wait = wait.min((t + limits.grace).saturating_duration_since(now));
+            wait = wait.min(
+                t.checked_add(limits.grace)
+                    .map_or(TICK, |d| d.saturating_duration_since(now)),
+            );
         }
     }
     wait.max(Duration::from_millis(1))

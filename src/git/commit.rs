@@ -4,11 +4,14 @@
 //! Order, mirroring git: check the identity (before anything is written) →
 //! take `index.lock` (waiting up to [`LOCK_WAIT`]) → read the index and HEAD →
 //! refuse a conflicting staged version → write blobs, trees and the commit →
-//! move the ref (compare-and-swap against the HEAD read, reflog entry, ref
-//! lock waited on up to [`LOCK_WAIT`]) → update only these paths' index
-//! entries, drop the cached-tree extension and commit `index.lock`.
-//! Any failure before the last step drops the lock and leaves the index as
-//! it was.
+//! write the new index (only these paths' entries changed, the cached-tree
+//! extension dropped, the index version kept) into `index.lock` → move the
+//! ref (compare-and-swap against the HEAD read, reflog entry, ref lock
+//! waited on up to [`LOCK_WAIT`]) → rename `index.lock` over the index.
+//! Any failure before the ref moves drops the lock and leaves the index and
+//! the branch as they were (the error says the branch did not move); a
+//! failure to rename the lock after it moved says so, with the fix
+//! ([`GitError::IndexNotUpdated`]).
 
 use std::path::{Path, PathBuf};
 
@@ -96,8 +99,9 @@ impl Repo {
         let hash = self.repo.object_hash();
 
         let index_path = self.repo.index_path();
-        let lock = acquire_lock(&index_path)?;
+        let mut lock = acquire_lock(&index_path)?;
         let mut index = self.read_index_locked(&index_path)?;
+        let version = index.version();
 
         let head_context = "cannot read HEAD";
         let head = self
@@ -185,10 +189,8 @@ impl Repo {
             .map_err(|e| GitError::gix(write_context, e))?
             .detach();
 
-        before_ref_update();
-        self.move_head(parent, commit_id, &message, &committer, branch.as_ref())?;
-
-        // Index: only these paths, under the lock we hold.
+        // Index: only these paths, written into the lock we hold before the
+        // ref moves, as git does: a failure here leaves the branch alone.
         for p in &planned {
             let stat = disk_stat(&self.workdir.join(p.path), p.content);
             let mode = p.mode;
@@ -214,19 +216,43 @@ impl Repo {
         // make the user's next `git commit` record outdated trees.
         index.remove_tree();
         let lock_path = lock.lock_path().to_path_buf();
-        let mut out = std::io::BufWriter::new(lock);
+        let not_written = |detail: String| GitError::IndexWrite {
+            lock: lock_path.clone(),
+            detail,
+        };
+        let mut bytes = Vec::new();
         index
-            .write_to(&mut out, gix::index::write::Options::default())
-            .map_err(|e| {
-                GitError::gix("the commit was made, but the index could not be written", e)
-            })?;
-        let lock = out.into_inner().map_err(|e| GitError::Io {
-            path: lock_path.clone(),
-            source: e.into_error(),
-        })?;
-        lock.commit().map_err(|e| GitError::Io {
-            path: lock_path,
-            source: e.error,
+            .write_to(&mut bytes, gix::index::write::Options::default())
+            .map_err(|e| not_written(super::error::describe(&e)))?;
+        let bytes = super::index::keep_version(bytes, version, hash)
+            .map_err(|e| not_written(e.to_string()))?;
+        {
+            use std::io::Write;
+            lock.write_all(&bytes)
+                .and_then(|()| lock.flush())
+                .map_err(|e| not_written(e.to_string()))?;
+        }
+
+        before_ref_update();
+        if let Err(e) = self.move_head(parent, commit_id, &message, &committer, branch.as_ref()) {
+            // A failure past the ref's rename (its reflog, say) moved it all
+            // the same: then the index must follow.
+            if self.points_at(branch.as_ref(), commit_id) != Some(true) {
+                return Err(e);
+            }
+        }
+        lock.commit().map_err(|e| GitError::IndexNotUpdated {
+            reference: branch.as_ref().map_or_else(
+                || "HEAD".to_string(),
+                |b| b.shorten().to_str_lossy().into_owned(),
+            ),
+            commit: commit_id.to_string(),
+            paths: planned
+                .iter()
+                .map(|p| p.path.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            detail: e.error.to_string(),
         })?;
 
         Ok(CommitInfo {
@@ -234,6 +260,101 @@ impl Repo {
             gpgsign,
             branch: branch.map(|b| b.shorten().to_str_lossy().into_owned()),
         })
+    }
+
+    /// Is `head` a commit whose first parent is `parent` (none: a root
+    /// commit) and whose subject is `subject`? That is how a transition's
+    /// own commit is known after a kill.
+    pub fn is_commit_of(&self, head: Option<&str>, parent: Option<&str>, subject: &str) -> bool {
+        let Some(head) = head else { return false };
+        let Ok(commit) = self.commit_of(head) else {
+            return false;
+        };
+        let first = commit.parent_ids().next().map(|id| id.to_string());
+        let summary = commit
+            .message()
+            .map(|m| m.summary().to_str_lossy().into_owned())
+            .unwrap_or_default();
+        first.as_deref() == parent && summary == subject
+    }
+
+    /// Bring the index entries of `paths` up to HEAD's blobs (after a
+    /// transition was killed between moving the branch and renaming
+    /// `index.lock`), under `index.lock`. Other entries are left as they
+    /// are; the index version is kept. Whether anything changed.
+    pub fn sync_index_to_head(&self, paths: &[String]) -> Result<bool, GitError> {
+        let index_path = self.repo.index_path();
+        let mut lock = acquire_lock(&index_path)?;
+        let mut index = self.read_index_locked(&index_path)?;
+        let version = index.version();
+        let context = "cannot read HEAD";
+        let tree = self
+            .repo
+            .head_commit()
+            .and_then(|c| c.tree())
+            .map_err(|e| GitError::gix(context, e))?;
+        let mut changed = false;
+        for path in paths {
+            let Some((kind, id)) = head_entry(&tree, path)? else {
+                continue;
+            };
+            let mode = match kind {
+                EntryKind::BlobExecutable => Mode::FILE_EXECUTABLE,
+                _ => Mode::FILE,
+            };
+            let bpath: &BStr = path.as_str().into();
+            let current = index
+                .entry_by_path_and_stage(bpath, Stage::Unconflicted)
+                .map(|e| (e.id, e.mode));
+            if current == Some((id, mode)) {
+                continue;
+            }
+            let content = self
+                .repo
+                .find_blob(id)
+                .map_err(|e| GitError::gix(format!("cannot read {path} at HEAD"), e))?
+                .data
+                .clone();
+            let stat = disk_stat(&self.workdir.join(path), &content);
+            match index.entry_index_by_path_and_stage(bpath, Stage::Unconflicted) {
+                Some(i) => {
+                    let e = &mut index.entries_mut()[i];
+                    e.id = id;
+                    e.stat = stat;
+                    e.mode = mode;
+                    e.flags.remove(Flags::INTENT_TO_ADD);
+                }
+                None => {
+                    index.dangerously_push_entry(stat, id, Flags::empty(), mode, bpath);
+                    index.sort_entries();
+                }
+            }
+            changed = true;
+        }
+        if !changed {
+            return Ok(false);
+        }
+        index.remove_tree();
+        let lock_path = lock.lock_path().to_path_buf();
+        let failed = |detail: String| GitError::IndexWrite {
+            lock: lock_path.clone(),
+            detail,
+        };
+        let mut bytes = Vec::new();
+        index
+            .write_to(&mut bytes, gix::index::write::Options::default())
+            .map_err(|e| failed(super::error::describe(&e)))?;
+        let bytes = super::index::keep_version(bytes, version, self.repo.object_hash())
+            .map_err(|e| failed(e.to_string()))?;
+        use std::io::Write;
+        lock.write_all(&bytes)
+            .and_then(|()| lock.flush())
+            .map_err(|e| failed(e.to_string()))?;
+        lock.commit().map_err(|e| GitError::Io {
+            path: index_path,
+            source: e.error,
+        })?;
+        Ok(true)
     }
 
     fn signature(&self, role: Role) -> Result<gix::actor::Signature, GitError> {
@@ -346,6 +467,17 @@ impl Repo {
                 Err(GitError::gix(format!("cannot update {reference}"), err))
             }
         }
+    }
+
+    /// Does the branch (or a detached HEAD) point at `id` now? `None` when
+    /// it cannot be read.
+    fn points_at(&self, branch: Option<&gix::refs::FullName>, id: ObjectId) -> Option<bool> {
+        let name = branch.map_or_else(
+            || "HEAD".to_string(),
+            |b| b.as_bstr().to_str_lossy().into_owned(),
+        );
+        let mut r = self.repo.try_find_reference(name.as_str()).ok()??;
+        Some(r.peel_to_id().ok()?.detach() == id)
     }
 
     /// The ref lock file that is in the way: the branch's or HEAD's.

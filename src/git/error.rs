@@ -33,10 +33,31 @@ pub enum GitError {
         actual: String,
     },
 
+    /// The new index could not be written into `index.lock`: nothing moved.
+    #[error(
+        "cannot write the new index to {}: {detail}; nothing was committed: the branch did not move and the index is unchanged",
+        lock.display()
+    )]
+    IndexWrite { lock: PathBuf, detail: String },
+
+    /// The branch moved to orch's commit, but `index.lock` could not be
+    /// renamed over the index: the index still holds the old versions.
+    #[error(
+        "{reference} moved to orch's commit {commit}, but the index could not be updated ({detail}); \
+         run `git reset -q -- {paths}` so that your next commit does not undo it"
+    )]
+    IndexNotUpdated {
+        reference: String,
+        commit: String,
+        paths: String,
+        detail: String,
+    },
+
     /// A lock file stayed held for the whole wait.
     #[error(
-        "{} is held by another git process; wait for it to finish and retry, \
-         or, if no git process is running, delete the stale lock file",
+        "{} is held by another git process (nothing was committed: the branch did not move); \
+         wait for it to finish and retry, or, if no git process is running, delete the stale lock file \
+         (a killed git or orch leaves it)",
         lock.display()
     )]
     Locked { lock: PathBuf },

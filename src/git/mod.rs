@@ -16,9 +16,10 @@
 //! are left exactly as they were; the work tree is never touched.
 //!
 //! What gix cannot do, and so `orch` does not: run hooks, sign commits (the
-//! caller is told when `commit.gpgsign` is set), or apply clean filters
-//! (`core.autocrlf`, `.gitattributes`) to committed content, which is
-//! committed byte for byte.
+//! caller is told when `commit.gpgsign` is set), or apply `.gitattributes`
+//! clean filters (`text`, `eol`, `filter=`) to committed content, which is
+//! committed byte for byte. `core.autocrlf` (`true`, `input`) is honoured
+//! by the caller, which turns CRLF into LF as git would ([`Repo::autocrlf`]).
 //!
 //! Paths are repository-relative with `/` separators; a path that is not
 //! UTF-8 is converted lossily.
@@ -31,6 +32,7 @@ mod align;
 mod commit;
 mod error;
 mod history;
+mod index;
 mod range;
 mod status;
 #[cfg(test)]
@@ -620,6 +622,21 @@ impl Repo {
             }
         }
         Err(GitError::NoDefaultBranch)
+    }
+
+    /// `core.autocrlf` is `true` or `input`: git turns CRLF into LF when
+    /// it commits a text file, and orch does the same for its documents.
+    /// (`.gitattributes` filters are not applied: see the module docs.)
+    pub fn autocrlf(&self) -> bool {
+        self.repo
+            .config_snapshot()
+            .string("core.autocrlf")
+            .is_some_and(|v| {
+                matches!(
+                    v.to_str_lossy().trim().to_ascii_lowercase().as_str(),
+                    "true" | "input" | "yes" | "on" | "1"
+                )
+            })
     }
 
     /// The clone is shallow (its history is cut off).

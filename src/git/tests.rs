@@ -1022,3 +1022,100 @@ fn git_imports_no_other_orch_module() {
         }
     }
 }
+
+#[test]
+fn the_index_keeps_its_version() {
+    // git itself writes 2 or 3, whichever the entries need; 4 is kept.
+    for version in ["2", "4"] {
+        let repo = TestRepo::with_files(&[
+            ("src/a/deep/one.rs", "1\n"),
+            ("src/a/deep/two.rs", "2\n"),
+            ("src/b.rs", "b\n"),
+            (".orchestrator/plan.md", "plan v1\n"),
+            (".orchestrator/tickets/A.md", "a v1\n"),
+        ]);
+        repo.git(&["update-index", "--index-version", version]);
+        repo.write(".orchestrator/tickets/A.md", "a v2\n");
+        repo.write(".orchestrator/tickets/B.md", "b new\n");
+        repo.open()
+            .commit_files(
+                &files(&[
+                    (".orchestrator/tickets/A.md", "a v2\n"),
+                    (".orchestrator/tickets/B.md", "b new\n"),
+                ]),
+                MESSAGE,
+            )
+            .expect("commit");
+        assert_eq!(
+            repo.git(&["update-index", "--show-index-version"]).trim(),
+            version
+        );
+        assert_eq!(repo.status(), "", "clean after the commit (v{version})");
+        let listed = repo.git(&["ls-files"]);
+        assert_eq!(
+            listed.lines().collect::<Vec<_>>(),
+            [
+                ".orchestrator/plan.md",
+                ".orchestrator/tickets/A.md",
+                ".orchestrator/tickets/B.md",
+                "src/a/deep/one.rs",
+                "src/a/deep/two.rs",
+                "src/b.rs"
+            ]
+        );
+        repo.fsck();
+        // git reads it and writes it back as it was.
+        repo.git(&["add", "src/b.rs"]);
+        assert_eq!(
+            repo.git(&["update-index", "--show-index-version"]).trim(),
+            version
+        );
+    }
+}
+
+#[test]
+fn an_index_that_cannot_be_renamed_after_the_branch_moved_says_so() {
+    let repo = TestRepo::with_files(&[(".orchestrator/plan.md", "plan v1\n")]);
+    let before = repo.head();
+    repo.write(".orchestrator/plan.md", "plan v2\n");
+    let opened = repo.open();
+    let index = repo.path().join(".git/index");
+    let mut block_the_index = || {
+        std::fs::remove_file(&index).expect("rm index");
+        std::fs::create_dir_all(index.join("x")).expect("a folder in its place");
+    };
+    let err = opened
+        .commit_files_with(
+            &files(&[(".orchestrator/plan.md", "plan v2\n")]),
+            MESSAGE,
+            &mut block_the_index,
+        )
+        .expect_err("the rename fails");
+    assert!(matches!(err, GitError::IndexNotUpdated { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("main moved to orch's commit"), "{text}");
+    assert!(
+        text.contains("git reset -q -- .orchestrator/plan.md"),
+        "{text}"
+    );
+    assert_ne!(repo.head(), before, "the branch did move");
+}
+
+#[test]
+fn a_held_ref_lock_leaves_branch_and_index_and_says_it_did_not_move() {
+    let repo = TestRepo::with_files(&[(".orchestrator/plan.md", "plan v1\n")]);
+    let before = repo.head();
+    let index = repo.index_bytes();
+    std::fs::write(repo.path().join(".git/refs/heads/main.lock"), "").expect("lock");
+    repo.write(".orchestrator/plan.md", "plan v2\n");
+    let err = repo
+        .open()
+        .commit_files(&files(&[(".orchestrator/plan.md", "plan v2\n")]), MESSAGE)
+        .expect_err("locked");
+    assert!(matches!(err, GitError::Locked { .. }), "{err:?}");
+    assert!(err.to_string().contains("the branch did not move"), "{err}");
+    assert!(err.to_string().contains("main.lock"), "{err}");
+    assert_eq!(repo.head(), before);
+    assert_eq!(repo.index_bytes(), index);
+    assert!(!repo.path().join(".git/index.lock").exists());
+}

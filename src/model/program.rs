@@ -634,6 +634,9 @@ impl Index {
                             file: doc.file,
                             span: s.span,
                         });
+                    } else if doc.front().is_some_and(|fm| fm.get("status").is_some()) {
+                        // A `status:` that is a list or a map: unknown.
+                        task.status_known = false;
                     }
                 }
                 Kind::Card if task.card.is_none() => {
@@ -641,6 +644,39 @@ impl Index {
                     task.group = doc.front().and_then(|fm| fm.scalar("group"));
                 }
                 _ => {}
+            }
+        }
+        // A ticket that is there but does not parse (unreadable, or its front
+        // matter broken) holds a status orch cannot read: the task's status
+        // is unknown, never a `todo` that could be called ready.
+        let attached: std::collections::HashSet<FileId> = index
+            .tasks
+            .iter()
+            .filter_map(|t| t.ticket.map(|d| program.docs[d].file))
+            .collect();
+        let tickets = program.dir.join("tickets");
+        for (i, f) in program.files.iter().enumerate() {
+            let id = FileId(i as u32);
+            if attached.contains(&id) || Some(id) == program.config_file {
+                continue;
+            }
+            let parsed = program.docs.iter().find(|d| d.file == id);
+            if parsed.is_some_and(|d| d.kind.is_some() && d.kind != Some(Kind::Ticket)) {
+                continue;
+            }
+            let Some(stem) = f
+                .abs_path
+                .strip_prefix(&tickets)
+                .ok()
+                .and_then(|r| r.to_str())
+                .and_then(|r| r.strip_suffix(".md"))
+            else {
+                continue;
+            };
+            if let Some(&ti) = index.by_id.get(stem)
+                && index.tasks[ti].ticket.is_none()
+            {
+                index.tasks[ti].status_known = false;
             }
         }
         if let Some(ledger) = program.ledger() {
@@ -735,8 +771,9 @@ impl Index {
             .collect()
     }
 
-    /// Ready: `todo` with every dependency satisfied.
+    /// Ready: `todo` (as its ticket says: a ticket that does not parse
+    /// leaves the status unknown) with every dependency satisfied.
     pub fn is_ready(&self, task: &Task) -> bool {
-        task.status == TaskStatus::Todo && self.waiting_on(task).is_empty()
+        task.status == TaskStatus::Todo && task.status_known && self.waiting_on(task).is_empty()
     }
 }

@@ -50,9 +50,11 @@ rule!(
     r#"## What it does
 Reports a `config.yaml` that is not valid YAML, has a key the config does
 not define (with the nearest key), a value of the wrong type, a duration not
-written `90s`/`30m`/`2h`, a `rules:` entry naming no code orch emits (lint's
-and align-docs' codes both count), or a `{name}` in `agent.command` or
-`agent.prompt` that orch does not fill (`{gaol}` for `{goal}`).
+written `90s`/`30m`/`2h` or outside 1s to 168h, a `rules:` entry naming no
+code orch emits (lint's and align-docs' codes both count), a `{name}` in
+`agent.command` or `agent.prompt` that orch does not fill (`{gaol}` for
+`{goal}`), or an `agent.evidence` pattern that does not compile (or would
+take more than 1 MiB, the limit dispatch uses).
 
 ## Why it matters
 A typo in the config silently keeps the default, so a rule the team turned
@@ -86,6 +88,20 @@ fn check_config_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     .unwrap_or_else(|| "`orch schema config` prints the config's schema".into()),
             ),
         );
+    }
+    // Evidence patterns compile as dispatch compiles them, within its
+    // size limit: found here, not when agents have already run.
+    let text = &cx.program.file(file).text;
+    for pattern in &cx.program.config.agent.evidence {
+        if let Err(e) = crate::config::compile_evidence(pattern) {
+            let span = text
+                .find(pattern.as_str())
+                .map_or(Span::empty(0), |at| Span::new(at, at + pattern.len()));
+            out.push(
+                Diagnostic::new("", file, span, format!("config.yaml: {e}"))
+                    .help("fix the pattern (regex syntax, ASCII classes; `(?i)` for case); dispatch refuses a config whose patterns do not compile"),
+            );
+        }
     }
     let codes = super::all_codes;
     for key in cx.program.config.rules.keys() {

@@ -10,14 +10,15 @@
 //! puts the files back as they were.
 
 pub mod edit;
+pub mod journal;
 pub mod lock;
 pub mod replan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::fsx;
 use crate::git::{CommitInfo, GitError, Repo};
 use crate::model::scope::effective_scope;
 use crate::model::views::{LedgerView, PlanView};
@@ -114,8 +115,93 @@ impl Draft {
                 .files
                 .insert(f.abs_path.clone(), (f.text.to_string(), new));
         }
+        refuse_new_errors(program, &change)?;
         Ok(change)
     }
+}
+
+/// The program as it would be with `change` written.
+fn program_with(program: &Program, change: &Change) -> Program {
+    use crate::model::program::Input;
+    let reason = |id: FileId| {
+        program
+            .unreadable
+            .iter()
+            .find(|u| u.file == id)
+            .map(|u| u.reason.clone())
+    };
+    let mut config = None;
+    let mut inputs = Vec::new();
+    for (i, f) in program.files.iter().enumerate() {
+        let id = FileId(i as u32);
+        let bytes = match (reason(id), change.files.get(&f.abs_path)) {
+            (_, Some((_, new))) => Ok(new.clone().into_bytes()),
+            (Some(why), None) => Err(why),
+            (None, None) => Ok(f.text.as_bytes().to_vec()),
+        };
+        let input = Input {
+            path: f.path.clone(),
+            abs_path: f.abs_path.clone(),
+            bytes,
+        };
+        if program.config_file == Some(id) {
+            config = Some(input);
+        } else {
+            inputs.push(input);
+        }
+    }
+    Program::from_inputs(&program.root, &program.dir, inputs, config)
+}
+
+/// Refuse a change that gives a document it writes a lint error it did not
+/// have (text passed on the command line that breaks the Markdown: an HTML
+/// comment as evidence, say), naming the errors.
+fn refuse_new_errors(program: &Program, change: &Change) -> Result<()> {
+    use crate::diagnostic::{Diagnostic, Severity};
+    if change.is_empty() {
+        return Ok(());
+    }
+    let after = program_with(program, change);
+    let written: std::collections::HashSet<&Path> =
+        change.files.keys().map(PathBuf::as_path).collect();
+    let errors = |p: &Program, found: Vec<Diagnostic>| -> Vec<(String, &'static str, Diagnostic)> {
+        found
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| written.contains(p.file(d.file).abs_path()))
+            .map(|d| (p.file(d.file).path.clone(), d.code, d))
+            .collect()
+    };
+    let mut before: HashMap<(String, &'static str), usize> = HashMap::new();
+    for (path, code, _) in errors(program, crate::rules::lint(program)) {
+        *before.entry((path, code)).or_default() += 1;
+    }
+    let mut new = Vec::new();
+    for (path, code, d) in errors(&after, crate::rules::lint(&after)) {
+        match before.get_mut(&(path.clone(), code)) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => {
+                let (line, _) = after.file(d.file).line_col(d.span.start);
+                new.push(format!("{path}:{line}: {code}: {}", d.message));
+            }
+        }
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    let shown = new.len().min(5);
+    let more = if new.len() > shown {
+        format!("\n  - and {} more", new.len() - shown)
+    } else {
+        String::new()
+    };
+    Err(Error::with_help(
+        format!(
+            "refusing to write: the change would fail `orch lint`; nothing was written:\n  - {}{more}",
+            new[..shown].join("\n  - ")
+        ),
+        "reword the text you passed (evidence, next action, objective, reason): leave out HTML comments (`<!--`) and raw HTML, which hide or end the table",
+    ))
 }
 
 impl Session {
@@ -150,6 +236,11 @@ impl Session {
             Some(r) => Some(OrchLock::acquire(r.git_dir(), lock::WAIT)?),
             None => None,
         };
+        // Under the lock: a transition a killed orch left is finished or
+        // undone before this one reads anything.
+        if let Some(r) = &repo {
+            print_notes(&journal::recover(r, root, dir)?);
+        }
         Ok(Session {
             root: root.to_path_buf(),
             dir: dir.to_path_buf(),
@@ -195,6 +286,14 @@ impl Session {
                 )));
             }
         }
+        // No document orch writes grows past the limit every reader holds
+        // it to: refuse, and say what to do.
+        for (path, _, new) in &changed {
+            check_size(
+                &crate::model::program::display_path(&self.root, path),
+                new.len(),
+            )?;
+        }
         let repo = if self.commit {
             self.repo.as_ref()
         } else {
@@ -202,23 +301,87 @@ impl Session {
         };
         let mut files = Vec::new();
         if let Some(repo) = repo {
-            for (path, _, new) in &changed {
+            let autocrlf = repo.autocrlf();
+            let born = repo.resolve("HEAD").is_ok();
+            for (path, old, new) in &changed {
                 let rel = relative_to(repo.workdir(), path).ok_or_else(|| {
                     Error::usage(format!(
                         "{} is outside the repository's work tree",
                         path.display()
                     ))
                 })?;
-                files.push((rel, new.as_bytes().to_vec()));
+                let at_head = if born {
+                    repo.file_at("HEAD", &rel, crate::model::program::MAX_DOCUMENT_BYTES)
+                        .map_err(git_error)?
+                } else {
+                    None
+                };
+                // git's autocrlf turns CRLF into LF when it commits a file
+                // (unless the committed one holds CRs already): so does orch.
+                let convert = autocrlf && !at_head.as_ref().is_some_and(|b| b.contains(&b'\r'));
+                let to_git = |text: &str| -> Vec<u8> {
+                    if convert {
+                        text.replace("\r\n", "\n").into_bytes()
+                    } else {
+                        text.as_bytes().to_vec()
+                    }
+                };
+                // orch commits the whole file: refuse to take the user's
+                // uncommitted edits along with its own.
+                if let Some(blob) = &at_head
+                    && *blob != to_git(old)
+                {
+                    return Err(Error::with_help(
+                        format!(
+                            "`{rel}` has changes that are not committed, and orch commits the whole file"
+                        ),
+                        format!(
+                            "commit them first (`git commit {rel}`) or set them aside (`git stash`), then run it again; or pass --no-commit to write the files only"
+                        ),
+                    ));
+                }
+                files.push((rel, to_git(new)));
             }
         }
-        let head_before = repo.and_then(|r| r.resolve("HEAD").ok());
-        for (path, _, new) in &changed {
-            write_keeping_mode(path, new.as_bytes())?;
+        // The journal first: a transition killed from here on is finished
+        // or undone by the next orch (see [`journal`]).
+        let git_dir = self.repo.as_ref().map(|r| r.git_dir().to_path_buf());
+        let mut entries = Vec::new();
+        for (path, old, new) in &changed {
+            let existed = std::fs::symlink_metadata(path).is_ok();
+            entries.push(journal::Entry {
+                path: crate::model::program::display_path(&self.root, path),
+                old: existed.then(|| old.to_string()),
+                new: new.to_string(),
+            });
+        }
+        let head_before = self.repo.as_ref().and_then(|r| r.resolve("HEAD").ok());
+        if let Some(g) = &git_dir {
+            journal::begin(
+                g,
+                &journal::Journal {
+                    subject: change.subject.clone(),
+                    head: head_before.map(|h| h.to_string()),
+                    commit: repo.is_some(),
+                    files: entries,
+                },
+            )?;
+        }
+        let base = fsx::base_for(&self.root, &self.dir);
+        let mut written: Vec<(&PathBuf, &String, bool)> = Vec::new();
+        for (path, old, new) in &changed {
+            let existed = std::fs::symlink_metadata(path).is_ok();
+            if let Err(e) = fsx::write_inside(base, path, new.as_bytes(), true) {
+                return Err(self.undo(&written, git_dir.as_deref(), e));
+            }
+            written.push((path, old, existed));
             out.files
                 .push(crate::model::program::display_path(&self.root, path));
         }
         let Some(repo) = repo else {
+            if let Some(g) = &git_dir {
+                journal::end(g)?;
+            }
             return Ok(out);
         };
         let message = change.message();
@@ -231,19 +394,124 @@ impl Session {
         match result {
             Ok(info) => {
                 out.commit = Some(info);
+                if let Some(g) = &git_dir {
+                    journal::end(g)?;
+                }
                 Ok(out)
             }
+            // The branch moved to our commit: the files stay, and so does the
+            // journal, so that the next orch brings the index up to date.
+            Err(e @ GitError::IndexNotUpdated { .. }) => Err(git_error(e)),
             Err(e) => {
-                // Put the files back unless the branch did move to our commit.
-                let head_after = repo.resolve("HEAD").ok();
-                if head_after == head_before {
-                    for (path, old, _) in &changed {
-                        let _ = write_keeping_mode(path, old.as_bytes());
-                    }
+                if repo.resolve("HEAD").ok() == head_before {
+                    Err(self.undo(&written, git_dir.as_deref(), git_error(e)))
+                } else {
+                    Err(git_error(e))
                 }
-                Err(git_error(e))
             }
         }
+    }
+
+    /// Put back every file a failed transition wrote, then drop its
+    /// journal; `error` with what was done.
+    fn undo(
+        &self,
+        written: &[(&PathBuf, &String, bool)],
+        git_dir: Option<&Path>,
+        error: Error,
+    ) -> Error {
+        let base = fsx::base_for(&self.root, &self.dir);
+        let mut failed = Vec::new();
+        for (path, old, existed) in written.iter().rev() {
+            let put_back = if *existed {
+                fsx::write_inside(base, path, old.as_bytes(), true)
+            } else {
+                std::fs::remove_file(path).map_err(|e| Error::io(*path, e))
+            };
+            if let Err(e) = put_back {
+                failed.push(e.to_string());
+            }
+        }
+        if failed.is_empty() {
+            if let Some(g) = git_dir {
+                let _ = journal::end(g);
+            }
+            return with_note(error, "the documents it wrote were put back as they were");
+        }
+        with_note(
+            error,
+            &format!(
+                "some documents could not be put back ({}); the next orch command retries",
+                failed.join("; ")
+            ),
+        )
+    }
+}
+
+/// `error` with a sentence added to its message.
+fn with_note(error: Error, note: &str) -> Error {
+    match error {
+        Error::Usage { message, help } => Error::Usage {
+            message: format!("{message}; {note}"),
+            help,
+        },
+        other => Error::Usage {
+            message: format!("{other}; {note}"),
+            help: None,
+        },
+    }
+}
+
+/// Refuse a document that would pass [`MAX_DOCUMENT_BYTES`](crate::model::program::MAX_DOCUMENT_BYTES).
+pub fn check_size(path: &str, len: usize) -> Result<()> {
+    let max = crate::model::program::MAX_DOCUMENT_BYTES;
+    if len as u64 > max {
+        return Err(Error::with_help(
+            format!(
+                "refusing to write {path}: it would be {len} bytes, over the {} MiB limit for a document, which orch could then not read",
+                max >> 20
+            ),
+            "make the document smaller first: for the ledger, move the rows of finished tasks to an archive outside the orchestrator folder (DESIGN 2, \"Size\")",
+        ));
+    }
+    Ok(())
+}
+
+/// Tell the user what recovery did (on stderr, escaped).
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("note: {}", crate::util::escape_controls(n));
+    }
+}
+
+/// For the commands that read the work tree: finish or undo a transition a
+/// killed orch left (see [`journal`]), if no orch holds the lock now; a
+/// live one is left to finish its own. Never fails: a problem is only
+/// reported, and the next transition deals with it.
+pub fn recover_if_interrupted(root: &Path, dir: &Path) {
+    // Temporary files of an orch that is gone (its process id is in their
+    // names), say one killed while it saved a run file.
+    for name in journal::sweep(root, dir) {
+        print_notes(&[name]);
+    }
+    let Ok(Some(repo)) = Repo::discover(dir) else {
+        return;
+    };
+    if journal::pending(repo.git_dir()).is_none() {
+        return;
+    }
+    let Ok(_lock) = OrchLock::acquire(repo.git_dir(), std::time::Duration::ZERO) else {
+        eprintln!(
+            "note: another orch is recording a transition; its files may be half written until it ends"
+        );
+        return;
+    };
+    match journal::recover(&repo, root, dir) {
+        Ok(notes) => print_notes(&notes),
+        Err(e) => eprintln!(
+            "warning: an interrupted transition could not be finished: {}",
+            crate::util::escape_controls(&e.to_string())
+        ),
     }
 }
 
@@ -267,31 +535,6 @@ pub fn relative_to(base: &Path, path: &Path) -> Option<String> {
         full.push(n);
     }
     full.strip_prefix(&base).ok().map(join)
-}
-
-/// Write atomically (temp file + rename in the same folder), keeping the
-/// permissions of the file it replaces.
-fn write_keeping_mode(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path
-        .parent()
-        .ok_or_else(|| Error::usage(format!("{} has no parent folder", path.display())))?;
-    let perms = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".orch-")
-        .suffix(".tmp")
-        .tempfile_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    if let Some(p) = perms {
-        tmp.as_file()
-            .set_permissions(p)
-            .map_err(|e| Error::io(tmp.path(), e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
