@@ -138,6 +138,15 @@ impl<W: std::io::Write> EscapeWriter<W> {
 
 impl<W: std::io::Write> std::io::Write for EscapeWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Most output holds nothing to escape: no control byte, and no lead
+        // byte of a C1 control (0xC2) or a bidi override (0xE2).
+        let plain = |b: &u8| {
+            (*b >= 0x20 || *b == b'\n' || *b == b'\t') && !matches!(*b, 0x7f | 0xc2 | 0xe2)
+        };
+        if self.held.is_empty() && buf.iter().all(plain) {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
         let mut data = std::mem::take(&mut self.held);
         data.extend_from_slice(buf);
         // Hold back a trailing CR and an incomplete UTF-8 sequence.
