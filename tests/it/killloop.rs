@@ -222,7 +222,10 @@ impl Loop {
             let started = std::time::Instant::now();
             let out = self.orch(args);
             let ms = started.elapsed().as_millis() as u64;
-            if out.status.code() == Some(0) {
+            // dispatch exits 1 when a proposal is not a pass: it ran whole.
+            if out.status.code() == Some(0)
+                || (args[0] == "dispatch" && out.status.code() == Some(1))
+            {
                 if args[0] == "dispatch" {
                     self.stats.dispatch_ms = ms;
                 } else {
@@ -397,7 +400,12 @@ fn kill_loop(transitions: usize, dispatches: usize) {
             _ => {}
         }
         l.no_duplicate_rows(&round);
-        assert_eq!(l.status_of(&t), "done", "{round}");
+        // Recorded: pass, or partial where harvest saw no check run.
+        let status = l.status_of(&t);
+        assert!(
+            matches!(status.as_str(), "done" | "partial"),
+            "{round}: {status}"
+        );
     }
     let status = git(
         &l.root(),
