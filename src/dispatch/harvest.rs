@@ -145,6 +145,7 @@ pub struct TaskFacts {
     pub adapter: String,
     /// The folder the agent ran in, relative to the work tree (empty: its top).
     pub folder: String,
+    /// The argv, the work tree's top written `{repo}`.
     pub argv: Vec<String>,
     /// The log, relative to the work tree.
     pub log: String,

@@ -73,6 +73,13 @@ pub fn build(
     let uses_schema = agent::passes_schema(&command);
     let budget = planned.brief.budget.filter(|b| !b.is_empty());
     let folder_rel = crate::transition::relative_to(paths.root, folder).unwrap_or_default();
+    // Paths in run files are repository-relative: the work tree's top is
+    // written `{repo}` in the argv kept there.
+    let top = paths.root.to_string_lossy();
+    let kept: Vec<String> = argv
+        .iter()
+        .map(|a| a.replace(top.as_ref(), "{repo}"))
+        .collect();
     Ok(Unit {
         job: Job {
             id: id.clone(),
@@ -90,7 +97,7 @@ pub fn build(
             task: id,
             adapter: kind.name().into(),
             folder: folder_rel,
-            argv,
+            argv: kept,
             log: log_rel,
             last_message: uses_last.then_some(last_rel),
             schema: uses_schema.then(|| paths.schema_rel.to_string()),

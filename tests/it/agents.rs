@@ -206,6 +206,20 @@ fn codex_retried_error_then_completed_turn_passes_and_records_with_its_report() 
         json!(["work/P1-A-01/out.txt"])
     );
     assert_eq!(facts["tasks"][0]["log"], ".orchestrator/logs/P1-A-01.log");
+    let root = f.root().to_string_lossy().into_owned();
+    let text = f.read(&format!(".orchestrator/runs/{run}.json"));
+    assert!(
+        !text.contains(&root),
+        "an absolute path in the run file: {text}"
+    );
+    assert!(
+        !committed.contains(&root),
+        "an absolute path in the report: {committed}"
+    );
+    assert!(
+        has(&facts["tasks"][0]["argv"], "{repo}/.orchestrator/runs/"),
+        "{facts}"
+    );
 }
 
 #[test]
