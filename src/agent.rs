@@ -173,21 +173,6 @@ fn governing_docs(program: &Program, allowed: &[String]) -> Vec<String> {
 /// The seed's first line, at the head of every default prompt.
 pub const DEFAULT_PROMPT: &str = "Use ${skill} to execute {task}: {goal} Done when: {criteria}";
 
-/// The placeholders a prompt template may use.
-pub const PROMPT_PLACEHOLDERS: &[&str] = &["skill", "task", "goal", "criteria", "card", "brief"];
-
-/// The placeholders an argv may use.
-pub const ARGV_PLACEHOLDERS: &[&str] = &[
-    "repo",
-    "task",
-    "skill",
-    "prompt",
-    "card",
-    "last_message",
-    "schema",
-    "schema_json",
-];
-
 /// How the agent learns the completion report's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportBy<'a> {

@@ -204,29 +204,32 @@ impl Stream {
 
     /// Read a chunk of stdout; `on` sees each event after it is folded in.
     pub fn feed(&mut self, chunk: &[u8], on: &mut dyn FnMut(&Observed, &Event)) {
-        let Stream {
-            lines,
-            adapter,
-            observed,
-            pending,
-        } = self;
-        lines.feed(chunk, &mut |line| {
-            read(line, adapter.as_mut(), observed, pending)
-        });
+        self.read(Some(chunk));
         self.drain(on);
     }
 
     /// The stream ended.
     pub fn finish(&mut self, on: &mut dyn FnMut(&Observed, &Event)) {
+        self.read(None);
+        self.drain(on);
+    }
+
+    /// Parse the lines a chunk completes (`None`: the end of the stream).
+    fn read(&mut self, chunk: Option<&[u8]>) {
         let Stream {
             lines,
             adapter,
             observed,
             pending,
         } = self;
-        lines.finish(&mut |line| read(line, adapter.as_mut(), observed, pending));
-        adapter.finish(pending);
-        self.drain(on);
+        let mut each = |line: Line<'_>| read(line, adapter.as_mut(), observed, pending);
+        match chunk {
+            Some(c) => lines.feed(c, &mut each),
+            None => {
+                lines.finish(&mut each);
+                adapter.finish(pending);
+            }
+        }
     }
 
     fn drain(&mut self, on: &mut dyn FnMut(&Observed, &Event)) {

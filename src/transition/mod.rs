@@ -677,6 +677,31 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
             "fix the table's header (`orch lint` shows where)",
         ));
     }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                edit::cell(&r.task),
+                edit::cell(&r.skill),
+                edit::cell(&r.evidence),
+                r.result.as_str().to_string(),
+                edit::cell(&r.next),
+            ]
+        })
+        .collect();
+    insert_rows(draft, program, doc, &table, &rows);
+    Ok(())
+}
+
+/// Insert rows (cells in the table's expected column order) after a
+/// ledger table's last row, or after its delimiter line when it has none.
+fn insert_rows(
+    draft: &mut Draft,
+    program: &Program,
+    doc: &crate::model::Document,
+    table: &crate::model::views::TableView<'_>,
+    rows: &[Vec<String>],
+) {
     let text = &program.file(doc.file).text;
     let anchor = match table.table.rows.last() {
         Some(r) => r.span.end,
@@ -684,23 +709,15 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
         None => edit::after_line(text, table.table.header.span.end).0,
     };
     let width = table.table.header.cells.len();
-    for r in rows {
+    for values in rows {
         let mut cells = vec![String::new(); width];
-        let values = [
-            edit::cell(&r.task),
-            edit::cell(&r.skill),
-            edit::cell(&r.evidence),
-            r.result.as_str().to_string(),
-            edit::cell(&r.next),
-        ];
-        for (col, v) in values.into_iter().enumerate() {
+        for (col, v) in values.iter().enumerate() {
             if let Some(Some(i)) = table.columns.index.get(col) {
-                cells[*i] = v;
+                cells[*i] = v.clone();
             }
         }
         edit::insert_line_after(draft.file(doc.file), text, anchor, &edit::row(&cells));
     }
-    Ok(())
 }
 
 /// A new backlog row.
@@ -1002,21 +1019,17 @@ pub fn append_unverified(
             "add it: `## Unverified Items` then `| Item | Risk | Owner |` and `|---|---|---|`",
         )
     })?;
-    let text = &program.file(doc.file).text;
-    let anchor = match table.table.rows.last() {
-        Some(r) => r.span.end,
-        None => edit::after_line(text, table.table.header.span.end).0,
-    };
-    let width = table.table.header.cells.len();
-    for r in rows {
-        let mut cells = vec![String::new(); width];
-        for (col, v) in [&r.item, &r.risk, &r.owner].into_iter().enumerate() {
-            if let Some(Some(i)) = table.columns.index.get(col) {
-                cells[*i] = edit::cell(v);
-            }
-        }
-        edit::insert_line_after(draft.file(doc.file), text, anchor, &edit::row(&cells));
-    }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                edit::cell(&r.item),
+                edit::cell(&r.risk),
+                edit::cell(&r.owner),
+            ]
+        })
+        .collect();
+    insert_rows(draft, program, doc, &table, &rows);
     Ok(())
 }
 

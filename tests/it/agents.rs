@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::dispatch::{CODEX, Fixture, T, stderr, stdout, t, task, tc};
-use crate::util::{git, repo_path};
+use crate::util::git;
 
 const CLAUDE: &str =
     "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: claude\n";
@@ -735,16 +735,11 @@ fn the_written_sheet_runs_by_hand_with_the_default_command() {
     let script = crate::sheet::bash_block(&sheet);
     // Run it by hand from a fresh clone of logs/ and runs/: neither exists.
     let _ = std::fs::remove_dir_all(f.root().join(".orchestrator/logs"));
-    let path = format!(
-        "{}:{}",
-        repo_path("testdata/agents/bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let ran = Command::new("bash")
         .arg("-c")
         .arg(script)
         .current_dir(f.root())
-        .env("PATH", path)
+        .env("PATH", crate::dispatch::stand_in_path())
         .output()
         .expect("bash");
     assert!(ran.status.success(), "{}", stderr(&ran));

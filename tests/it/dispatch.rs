@@ -136,31 +136,25 @@ impl Fixture {
     }
 
     pub fn orch(&self, args: &[&str]) -> Output {
-        orch()
-            .current_dir(self.root())
-            .env("HOME", self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(args)
-            .output()
-            .expect("run orch")
+        self.orch_with(args, None)
     }
 
     /// `orch` with the stand-in `codex`, `claude` and `gemini` of
     /// `testdata/agents/bin/` first on PATH.
     pub fn orch_path(&self, args: &[&str]) -> Output {
-        let path = format!(
-            "{}:{}",
-            repo_path("testdata/agents/bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        orch()
-            .current_dir(self.root())
+        self.orch_with(args, Some(&stand_in_path()))
+    }
+
+    fn orch_with(&self, args: &[&str], path: Option<&str>) -> Output {
+        let mut cmd = orch();
+        cmd.current_dir(self.root())
             .env("HOME", self.root())
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("PATH", path)
-            .args(args)
-            .output()
-            .expect("run orch")
+            .args(args);
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        cmd.output().expect("run orch")
     }
 
     pub fn json(&self, args: &[&str]) -> (Option<i32>, serde_json::Value) {
@@ -226,6 +220,16 @@ impl Fixture {
             &["status", "--porcelain", "--untracked-files=all"],
         )
     }
+}
+
+/// PATH with the stand-in `codex`, `claude` and `gemini` of
+/// `testdata/agents/bin/` first.
+pub fn stand_in_path() -> String {
+    format!(
+        "{}:{}",
+        repo_path("testdata/agents/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 pub fn stdout(o: &Output) -> String {
