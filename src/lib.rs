@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod align;
+pub mod board;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -11,6 +11,7 @@ use crate::error::{Outcome, Result};
 use crate::report::Format;
 
 mod align;
+mod board;
 mod completions;
 mod dispatch;
 mod example;
@@ -99,6 +100,8 @@ pub enum Command {
     Show(views::ShowArgs),
     /// The dependency graph, phases as clusters, status as style
     Graph(views::GraphArgs),
+    /// The program as one self-contained HTML page: board, graph, timeline, runs
+    Board(board::BoardArgs),
     /// Scaffold .orchestrator/ (config, plan, ledger)
     Init(init::InitArgs),
     /// Create a ticket or card from the template, filled from the plan's row
@@ -225,6 +228,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Next => views::next(g, out),
         Command::Show(args) => views::show(args, g, out),
         Command::Graph(args) => views::graph(args, g, out),
+        Command::Board(args) => board::run(args, g, out),
         Command::Init(args) => init::init(args, g, out),
         Command::New(args) => init::new(args, g, out),
         Command::Schema(args) => meta::schema(args, out),

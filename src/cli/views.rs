@@ -81,6 +81,11 @@ fn check_format(g: &Global) -> Result<()> {
 }
 
 pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    if g.format == Format::Markdown {
+        let board = crate::board::Board::gather(&Workspace::find(g)?.load()?);
+        out.write_all(crate::board::markdown::render(&board).as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
     check_format(g)?;
     let program = load(g)?;
     let index = Index::build(&program);
@@ -422,46 +427,8 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
             print_json(out, &json!({"nodes": nodes, "edges": edges}))?;
         }
         Format::Mermaid => {
-            writeln!(out, "flowchart LR")?;
-            for (phase, tasks) in &groups {
-                let indent = if phase.is_some() { "    " } else { "  " };
-                if let Some((id, name)) = phase {
-                    writeln!(
-                        out,
-                        "  subgraph {}[\"{}: {}\"]",
-                        node_id(id),
-                        id,
-                        label(name)
-                    )?;
-                }
-                for t in tasks {
-                    let class = if index.is_ready(t) {
-                        "ready"
-                    } else {
-                        t.status.as_str()
-                    };
-                    writeln!(
-                        out,
-                        "{indent}{}[\"{}<br/>{}\"]:::{class}",
-                        node_id(&t.id),
-                        t.id,
-                        label(&text(&t.objective))
-                    )?;
-                }
-                if phase.is_some() {
-                    writeln!(out, "  end")?;
-                }
-            }
-            for t in &index.tasks {
-                for d in &t.deps {
-                    if index.task(d.value.trim()).is_some() {
-                        writeln!(out, "  {} --> {}", node_id(d.value.trim()), node_id(&t.id))?;
-                    }
-                }
-            }
-            for (class, style) in STYLES {
-                writeln!(out, "  classDef {class} {}", style.0)?;
-            }
+            let board = crate::board::Board::tasks_of(&program, &index);
+            out.write_all(crate::board::mermaid::flowchart(&board).as_bytes())?;
         }
         _ => {
             writeln!(
@@ -484,10 +451,10 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
                     } else {
                         t.status.as_str()
                     };
-                    let style = STYLES
+                    let style = crate::board::mermaid::STYLES
                         .iter()
-                        .find(|(c, _)| *c == class)
-                        .map_or("#ffffff", |(_, s)| s.1);
+                        .find(|(c, _, _)| *c == class)
+                        .map_or("#ffffff", |(_, _, fill)| fill);
                     writeln!(
                         out,
                         "    \"{}\" [label=\"{}\\n{}\", fillcolor=\"{style}\"];",
@@ -515,22 +482,3 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
 
 /// A phase (ID, name), or none for tasks outside every phase, and its tasks.
 type PhaseGroup<'a> = (Option<(String, String)>, Vec<&'a Task>);
-
-/// Status classes: (mermaid style, dot fill colour).
-const STYLES: &[(&str, (&str, &str))] = &[
-    ("done", ("fill:#d3f9d8,stroke:#2b8a3e", "#d3f9d8")),
-    ("in_progress", ("fill:#d0ebff,stroke:#1c7ed6", "#d0ebff")),
-    ("ready", ("fill:#fff3bf,stroke:#f08c00", "#fff3bf")),
-    ("todo", ("fill:#f8f9fa,stroke:#868e96", "#f8f9fa")),
-    ("partial", ("fill:#ffe8cc,stroke:#e8590c", "#ffe8cc")),
-    ("failed", ("fill:#ffe3e3,stroke:#e03131", "#ffe3e3")),
-    ("blocked", ("fill:#f3d9fa,stroke:#9c36b5", "#f3d9fa")),
-    (
-        "split",
-        ("fill:#e9ecef,stroke:#495057,stroke-dasharray:4", "#e9ecef"),
-    ),
-    (
-        "cancelled",
-        ("fill:#e9ecef,stroke:#adb5bd,color:#868e96", "#e9ecef"),
-    ),
-];

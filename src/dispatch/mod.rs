@@ -408,7 +408,7 @@ pub fn last_runs(dir: &Path) -> std::collections::HashMap<String, LastRun> {
 /// The run files (`<RUN>.json`, a valid run id) in `runs` with their ids,
 /// sorted by name (run ids start with their UTC start time); none when the
 /// folder cannot be read or is not a real folder.
-fn run_files(runs: &Path) -> Vec<(String, PathBuf)> {
+pub fn run_files(runs: &Path) -> Vec<(String, PathBuf)> {
     if !std::fs::symlink_metadata(runs).is_ok_and(|m| m.is_dir()) {
         return Vec::new();
     }

@@ -4,7 +4,8 @@
 //! by the real binary. Each case must end within the time bound, exit as
 //! `expect.txt` says (1 with at least one diagnostic, naming every `code`;
 //! or 2 with a message on stderr), never panic, and write nothing; `orch
-//! status`, `next`, `graph` and `sheet` must exit 0, 1 or 2 without a panic.
+//! status`, `next`, `graph`, `sheet` and `board --out -` must exit 0, 1 or
+//! 2 without a panic.
 //!
 //! `expect.txt`, one `key = value` a line (`#` starts a comment):
 //!
@@ -43,7 +44,13 @@ const BOUND: Duration = Duration::from_secs(10);
 const KNOWN_BUG_BOUND: Duration = Duration::from_secs(3);
 
 /// Views run on every case besides `lint`.
-const VIEWS: &[&[&str]] = &[&["status"], &["next"], &["graph"], &["sheet"]];
+const VIEWS: &[&[&str]] = &[
+    &["status"],
+    &["next"],
+    &["graph"],
+    &["sheet"],
+    &["board", "--out", "-"],
+];
 
 #[derive(Debug, Default)]
 struct Case {

@@ -4,6 +4,7 @@
 mod agents;
 mod align;
 mod align_evidence;
+mod board;
 mod cli;
 mod dispatch;
 mod dogfood;
