@@ -21,6 +21,7 @@ pub mod git;
 pub mod lsp;
 pub mod model;
 pub mod parse;
+pub mod query;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -82,31 +82,7 @@ pub fn run(args: &LintArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> 
         .map_err(Error::Output)?;
     }
     let mut diagnostics = rules::lint_prefetched(&program, base.as_ref(), tracked);
-    if !args.paths.is_empty() {
-        let wanted: Vec<PathBuf> = args
-            .paths
-            .iter()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-            .collect();
-        // A path that names no document is a mistake (a typo, the wrong
-        // folder), never a clean pass.
-        for (given, w) in args.paths.iter().zip(&wanted) {
-            if !program.files.iter().any(|f| f.abs_path.starts_with(w)) {
-                return Err(Error::with_help(
-                    format!(
-                        "{} matches no document under {}",
-                        given.display(),
-                        program.dir.display()
-                    ),
-                    "name a document or a folder of documents (`orch lint .orchestrator/tickets`), or drop the path to lint everything",
-                ));
-            }
-        }
-        diagnostics.retain(|d| {
-            let abs = &program.file(d.file).abs_path;
-            wanted.iter().any(|w| abs.starts_with(w))
-        });
-    }
+    crate::query::only_paths(&program, &mut diagnostics, &args.paths)?;
     emit(g, &program, &diagnostics, out)?;
     let outcome = outcome(&diagnostics, args.deny_warnings);
     super::release(program);

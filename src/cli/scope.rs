@@ -4,14 +4,9 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 use crate::error::{Error, Outcome, Result};
-use crate::model::program::{Index, Task, display_path};
-use crate::model::scope::effective_scope;
-use crate::model::{Program, TaskStatus};
+use crate::query::{self, Changes};
 use crate::report::Format;
-use crate::scope::Scope;
 
 use super::{Global, Workspace, print_json};
 
@@ -35,128 +30,50 @@ pub enum ScopeAction {
     },
 }
 
-/// A task's effective scope, when its card parses.
-fn scope(program: &Program, task: &Task) -> Option<Scope> {
-    effective_scope(program, task).ok()
-}
-
 pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let ScopeAction::Check { staged, since } = &args.action;
     if !matches!(g.format, Format::Human | Format::Json) {
         return Err(Error::usage("`orch scope check` prints human or json"));
     }
-    let ws = Workspace::find(g)?;
-    let program = ws.load()?;
-    let repo = crate::git::Repo::discover(&ws.root)?.ok_or_else(|| {
-        Error::with_help(
-            format!("{} is not in a git repository", ws.root.display()),
-            "scope check compares changes git knows about",
-        )
-    })?;
-    let mut changed: Vec<String> = if *staged {
-        repo.staged_changes()?
-            .iter()
-            .flat_map(change_paths)
-            .collect()
-    } else {
-        let mut v = repo.dirty_paths()?;
-        if let Some(rev) = since {
-            v.extend(repo.changes(rev, "HEAD")?.iter().flat_map(change_paths));
-        }
-        v
+    let program = Workspace::find(g)?.load()?;
+    let changes = match (staged, since) {
+        (true, _) => Changes::Staged,
+        (false, Some(rev)) => Changes::Since(rev.clone()),
+        (false, None) => Changes::WorkTree,
     };
-    // orch's own bookkeeping is not a task's work.
-    let own = format!("{}/", display_path(repo.workdir(), &ws.dir));
-    changed.retain(|p| !p.starts_with(&own));
-    changed.sort();
-    changed.dedup();
-
-    let index = Index::build(&program);
-    let scoped: Vec<(&Task, Option<Scope>)> = index
-        .tasks
-        .iter()
-        .map(|t| (t, scope(&program, t)))
-        .collect();
-    let running: Vec<&(&Task, Option<Scope>)> = scoped
-        .iter()
-        .filter(|(t, _)| t.status == TaskStatus::InProgress)
-        .collect();
-    if running.is_empty() {
-        if g.format == Format::Json {
-            print_json(
-                out,
-                &json!({"files": [], "summary": {"changed": changed.len(), "outside": 0, "shared": 0}, "note": "no task is in progress"}),
-            )?;
-        } else if !g.quiet {
+    let check = query::scope_check(&program, &changes)?;
+    if g.format == Format::Json {
+        print_json(out, &check.to_json())?;
+    } else if !check.running {
+        if !g.quiet {
             writeln!(
                 out,
                 "no task is in progress: {} changed file(s), nothing to check against",
-                changed.len()
+                check.changed
             )?;
         }
-        return Ok(Outcome::Clean);
-    }
-    let unscoped: Vec<&str> = running
-        .iter()
-        .filter(|(_, s)| s.is_none())
-        .map(|(t, _)| t.id.as_str())
-        .collect();
-    let mut rows = Vec::new();
-    let (mut outside, mut shared) = (0, 0);
-    for path in &changed {
-        let owners: Vec<&str> = running
-            .iter()
-            .filter(|(_, s)| s.as_ref().is_some_and(|s| s.is_match(path)))
-            .map(|(t, _)| t.id.as_str())
-            .collect();
-        let others: Vec<String> = scoped
-            .iter()
-            .filter(|(t, s)| {
-                t.status != TaskStatus::InProgress && s.as_ref().is_some_and(|s| s.is_match(path))
-            })
-            .map(|(t, _)| format!("{} ({})", t.id, t.status))
-            .collect();
-        let problem = match owners.len() {
-            0 => {
-                outside += 1;
-                Some("outside")
-            }
-            1 => None,
-            _ => {
-                shared += 1;
-                Some("shared")
-            }
-        };
-        rows.push((path, owners, others, problem));
-    }
-    if g.format == Format::Json {
-        let files: Vec<_> = rows
-            .iter()
-            .map(|(p, owners, others, problem)| json!({"path": p, "tasks": owners, "other_tasks": others, "problem": problem}))
-            .collect();
-        let v = json!({
-            "files": files,
-            "unscoped_tasks": unscoped,
-            "summary": {"changed": changed.len(), "outside": outside, "shared": shared},
-        });
-        print_json(out, &v)?;
     } else {
-        for (path, owners, others, problem) in &rows {
-            match problem {
+        for row in &check.rows {
+            let path = &row.path;
+            match row.problem {
                 Some("outside") => {
-                    let hint = if others.is_empty() {
+                    let hint = if row.other_tasks.is_empty() {
                         "no task's scope holds it".to_string()
                     } else {
-                        format!("in the scope of {}", others.join(", "))
+                        format!("in the scope of {}", row.other_tasks.join(", "))
                     };
                     writeln!(out, "outside  {path}  ({hint})")?;
                 }
-                Some(_) => writeln!(out, "shared   {path}  (in progress: {})", owners.join(", "))?,
-                None if !g.quiet => writeln!(out, "ok       {path}  ({})", owners.join(", "))?,
+                Some(_) => writeln!(
+                    out,
+                    "shared   {path}  (in progress: {})",
+                    row.tasks.join(", ")
+                )?,
+                None if !g.quiet => writeln!(out, "ok       {path}  ({})", row.tasks.join(", "))?,
                 None => {}
             }
         }
-        for id in &unscoped {
+        for id in &check.unscoped {
             writeln!(
                 out,
                 "warning: `{id}` is in progress but its card's scope does not parse (`orch lint`)"
@@ -164,20 +81,13 @@ pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         }
         writeln!(
             out,
-            "{} changed file(s): {outside} outside every in-progress task's scope, {shared} in more than one",
-            changed.len()
+            "{} changed file(s): {} outside every in-progress task's scope, {} in more than one",
+            check.changed, check.outside, check.shared
         )?;
     }
-    Ok(if outside + shared > 0 {
+    Ok(if check.has_problems() {
         Outcome::Findings
     } else {
         Outcome::Clean
     })
-}
-
-fn change_paths(c: &crate::git::Change) -> Vec<String> {
-    match c {
-        crate::git::Change::Renamed { from, to } => vec![from.clone(), to.clone()],
-        other => vec![other.path().to_string()],
-    }
 }

@@ -135,8 +135,7 @@ fn short(id: &str) -> &str {
 
 fn print(g: &Global, reports: &[Report], out: &mut dyn Write) -> Result<Outcome> {
     if g.format == Format::Json {
-        let v = serde_json::json!({ "transitions": reports });
-        print_json(out, &v)?;
+        print_json(out, &crate::query::transitions(reports))?;
         return Ok(Outcome::Clean);
     }
     for r in reports {

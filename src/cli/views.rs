@@ -4,15 +4,14 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::dispatch::LastRun;
 use crate::error::{Error, Outcome, Result};
 use crate::model::program::{Index, Task};
 use crate::model::scope::CardScope;
 use crate::model::views::PlanView;
 use crate::model::{Program, TaskStatus};
+use crate::query::{self, readiness, text};
 use crate::report::Format;
 use crate::rules::ids::phase_of;
-use crate::util::{did_you_mean, nearest};
 
 use super::{Global, Workspace, print_json};
 
@@ -28,47 +27,6 @@ fn load(g: &Global) -> Result<Program> {
         );
     }
     Ok(program)
-}
-
-fn text(s: &Option<crate::source::Spanned<String>>) -> String {
-    s.as_ref()
-        .map(|s| s.value.trim().to_string())
-        .unwrap_or_default()
-}
-
-/// Why a task is or is not ready, in words.
-fn readiness(index: &Index, task: &Task) -> (bool, Vec<String>) {
-    let waiting: Vec<String> = index
-        .waiting_on(task)
-        .iter()
-        .map(|d| {
-            let status = index
-                .task(d.value.trim())
-                .map_or("unknown".to_string(), |t| t.status.to_string());
-            format!("{} ({status})", d.value.trim())
-        })
-        .collect();
-    (index.is_ready(task), waiting)
-}
-
-fn task_json(program: &Program, index: &Index, task: &Task, run: Option<&LastRun>) -> Value {
-    let (ready, waiting) = readiness(index, task);
-    let mut v = json!({
-        "id": task.id,
-        "status": task.status.as_str(),
-        "ready": ready,
-        "waiting_on": waiting,
-        "owner": text(&task.skill),
-        "group": task.group.as_ref().map(|g| g.value.clone()),
-        "phase": phase_of(&task.id),
-        "objective": text(&task.objective),
-        "ticket": task.ticket.map(|d| program.file(program.docs[d].file).path.clone()),
-        "card": task.card.map(|d| program.file(program.docs[d].file).path.clone()),
-    });
-    if let Some(run) = run {
-        v["last_run"] = json!(run);
-    }
-    v
 }
 
 fn check_format(g: &Global) -> Result<()> {
@@ -91,18 +49,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let index = Index::build(&program);
     let runs = crate::dispatch::last_runs(&program.dir);
     if g.format == Format::Json {
-        let tasks: Vec<Value> = index
-            .tasks
-            .iter()
-            .map(|t| task_json(&program, &index, t, runs.get(&t.id)))
-            .collect();
-        // Tokens and cost of each task's latest run, summed.
-        let usage = index
-            .tasks
-            .iter()
-            .filter_map(|t| runs.get(&t.id).and_then(|r| r.usage))
-            .reduce(|a, b| a.plus(&b));
-        print_json(out, &json!({ "tasks": tasks, "usage": usage }))?;
+        print_json(out, &query::status(&program, &index, &runs))?;
         return Ok(Outcome::Clean);
     }
     let w = index
@@ -186,15 +133,11 @@ pub fn next(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     check_format(g)?;
     let program = load(g)?;
     let index = Index::build(&program);
-    let ready: Vec<&Task> = index.tasks.iter().filter(|t| index.is_ready(t)).collect();
     if g.format == Format::Json {
-        let tasks: Vec<Value> = ready
-            .iter()
-            .map(|t| task_json(&program, &index, t, None))
-            .collect();
-        print_json(out, &json!({ "ready": tasks }))?;
+        print_json(out, &query::next(&program, &index))?;
         return Ok(Outcome::Clean);
     }
+    let ready = query::ready(&index);
     if ready.is_empty() {
         if !g.quiet {
             writeln!(out, "no task is ready")?;
@@ -224,53 +167,13 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     check_format(g)?;
     let program = load(g)?;
     let index = Index::build(&program);
+    let runs = crate::dispatch::last_runs(&program.dir);
+    let value = query::show(&program, &index, &args.id, &runs)?;
     let Some(task) = index.task(&args.id) else {
-        let ids = index.tasks.iter().map(|t| t.id.as_str());
-        return Err(Error::with_help(
-            format!(
-                "no task `{}` in the backlog{}",
-                args.id,
-                did_you_mean(nearest(&args.id, ids))
-            ),
-            "`orch status` lists the tasks",
-        ));
+        return Err(query::no_task(&index, &args.id));
     };
     let (ready, waiting) = readiness(&index, task);
     let scope = CardScope::read(&program, task);
-    let rows: Vec<Value> = task
-        .rows
-        .iter()
-        .map(|&i| {
-            let r = &index.ledger[i];
-            json!({
-                "owner": text(&r.skill),
-                "evidence": text(&r.evidence),
-                "result": text(&r.result_text),
-                "next": text(&r.next),
-            })
-        })
-        .collect();
-    let runs = crate::dispatch::last_runs(&program.dir);
-    let mut value = task_json(&program, &index, task, runs.get(&task.id));
-    value["dependencies"] = json!(task.deps.iter().map(|d| d.value.trim()).collect::<Vec<_>>());
-    value["done_criteria"] = json!(text(&task.done_criteria));
-    value["dependents"] = json!(
-        index
-            .tasks
-            .iter()
-            .filter(|t| t.deps.iter().any(|d| d.value.trim() == task.id))
-            .map(|t| t.id.as_str())
-            .collect::<Vec<_>>()
-    );
-    value["scope"] = match &scope {
-        Some(s) => json!({
-            "allowed": s.allowed.iter().map(|x| x.text.value.as_str()).collect::<Vec<_>>(),
-            "prohibited": s.prohibited.iter().map(|x| x.text.value.as_str()).collect::<Vec<_>>(),
-            "problems": s.problems.iter().map(|p| p.message(&task.id)).collect::<Vec<_>>(),
-        }),
-        None => Value::Null,
-    };
-    value["ledger"] = json!(rows);
     if g.format == Format::Json {
         print_json(out, &value)?;
         return Ok(Outcome::Clean);
