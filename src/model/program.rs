@@ -87,11 +87,119 @@ struct Fetched {
     key: usize,
 }
 
+/// The files a load reads, as [`Program::list`] found them: the documents
+/// (not read yet) and `config.yaml` (read).
+pub struct Listing {
+    root: PathBuf,
+    dir: PathBuf,
+    inputs: Vec<Pending>,
+    config: Option<Input>,
+    config_path: Option<PathBuf>,
+}
+
+impl Listing {
+    /// The documents a reload may keep from the program before it (regular
+    /// files, not links), in load order.
+    pub fn documents(&self) -> impl Iterator<Item = &Path> {
+        self.inputs.iter().filter_map(|p| match p {
+            Pending::Disk {
+                abs_path,
+                symlink: false,
+                ..
+            } => Some(abs_path.as_path()),
+            _ => None,
+        })
+    }
+
+    /// Every listed file, documents and `config.yaml`, in load order.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.config_path
+            .as_deref()
+            .into_iter()
+            .chain(self.inputs.iter().filter_map(|p| match p {
+                Pending::Read(i) => Some(i.abs_path.as_path()),
+                Pending::Disk { abs_path, .. } => Some(abs_path.as_path()),
+                Pending::Fetch(_) | Pending::Parsed(_) => None,
+            }))
+    }
+}
+
 impl Program {
     /// Load every `*.md` under `dir` and its `config.yaml`.
     pub fn load(root: &Path, dir: &Path) -> std::io::Result<Program> {
+        Ok(Program::read(Program::list(root, dir)?))
+    }
+
+    /// Read and parse every listed file.
+    pub fn read(listing: Listing) -> Program {
+        let Listing {
+            root,
+            dir,
+            inputs,
+            config,
+            ..
+        } = listing;
+        Program::build(&root, &dir, inputs, config, None)
+    }
+
+    /// [`Program::read`], keeping the documents of `previous` that `keep`
+    /// names (by location) as they were parsed: moved, not read and parsed
+    /// again. A long-lived reader (the MCP server) re-reads only what
+    /// changed.
+    pub fn reload(listing: Listing, previous: Program, keep: &dyn Fn(&Path) -> bool) -> Program {
+        let Program {
+            files,
+            docs,
+            unreadable,
+            config_file,
+            ..
+        } = previous;
+        let mut parsed: Vec<Option<Result<Document, String>>> =
+            (0..files.len()).map(|_| None).collect();
+        for doc in docs {
+            let at = doc.file.0 as usize;
+            parsed[at] = Some(Ok(doc));
+        }
+        for u in unreadable {
+            parsed[u.file.0 as usize] = Some(Err(u.reason));
+        }
+        let mut old: HashMap<PathBuf, (SourceFile, Result<Document, String>)> = files
+            .into_iter()
+            .zip(parsed)
+            .enumerate()
+            .filter(|(i, _)| config_file != Some(FileId(*i as u32)))
+            .filter_map(|(_, (file, parsed))| Some((file.abs_path.clone(), (file, parsed?))))
+            .collect();
+        let Listing {
+            root,
+            dir,
+            inputs,
+            config,
+            ..
+        } = listing;
+        let inputs = inputs
+            .into_iter()
+            .map(|p| match p {
+                Pending::Disk {
+                    ref abs_path,
+                    symlink: false,
+                    ..
+                } if keep(abs_path) => match old.remove(abs_path) {
+                    Some(kept) => Pending::Parsed(Box::new(kept)),
+                    None => p,
+                },
+                p => p,
+            })
+            .collect();
+        Program::build(&root, &dir, inputs, config, None)
+    }
+
+    /// List every `*.md` under `dir` (outside `logs/` and `runs/`) and read
+    /// its `config.yaml`.
+    pub fn list(root: &Path, dir: &Path) -> std::io::Result<Listing> {
         let mut inputs = Vec::new();
         let mut config = None;
+        let mut config_path = None;
         let walker = walkdir::WalkDir::new(dir)
             .follow_links(false)
             .sort_by_file_name()
@@ -122,6 +230,7 @@ impl Program {
             let name = entry.file_name().to_string_lossy();
             if entry.depth() == 1 && name == "config.yaml" {
                 config = Some(read_input(root, path, &entry));
+                config_path = Some(path.to_path_buf());
                 continue;
             }
             if !name.ends_with(".md") || entry.depth() == 0 {
@@ -145,7 +254,13 @@ impl Program {
                 symlink: entry.path_is_symlink(),
             });
         }
-        Ok(Program::build(root, dir, inputs, config, None))
+        Ok(Listing {
+            root: root.to_path_buf(),
+            dir: dir.to_path_buf(),
+            inputs,
+            config,
+            config_path,
+        })
     }
 
     /// [`Program::load`], refusing a folder with no document at all (the
@@ -308,6 +423,8 @@ enum Pending {
         symlink: bool,
     },
     Fetch(Fetched),
+    /// Parsed by an earlier load ([`Program::reload`]).
+    Parsed(Box<Parsed>),
 }
 
 /// Is this file, by its path inside the orchestrator folder, a document?
@@ -343,6 +460,13 @@ impl Pending {
                     bytes,
                 }
             }
+            // Handled by `parse_all` without reading; from its text, were
+            // it ever read.
+            Pending::Parsed(parsed) => Input {
+                bytes: Ok(parsed.0.text.as_bytes().to_vec()),
+                path: parsed.0.path,
+                abs_path: parsed.0.abs_path,
+            },
             Pending::Fetch(Fetched {
                 path,
                 abs_path,
@@ -387,13 +511,23 @@ fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> V
         batch,
         || fetch.map(Fetch::reader),
         |reader, i| {
-            let input = slots[i]
+            let pending = slots[i]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take()
-                .expect("par_map runs each job once")
-                .read(reader);
+                .expect("par_map runs each job once");
             let id = FileId((first + i) as u32);
+            if let Pending::Parsed(parsed) = pending {
+                let (file, doc) = *parsed;
+                return (
+                    file,
+                    doc.map(|mut d| {
+                        d.file = id;
+                        d
+                    }),
+                );
+            }
+            let input = pending.read(reader);
             match decode(input.bytes) {
                 Ok(text) => {
                     let doc = Document::parse(id, &text);
