@@ -84,7 +84,7 @@ pub fn status(program: &Program, index: &Index, runs: &HashMap<String, LastRun>)
 }
 
 /// The ready queue, in backlog order.
-pub fn ready<'i>(index: &'i Index) -> Vec<&'i Task> {
+pub fn ready(index: &Index) -> Vec<&Task> {
     index.tasks.iter().filter(|t| index.is_ready(t)).collect()
 }
 

@@ -15,6 +15,12 @@ pub struct InitArgs {
     /// Write the complete sample program instead of an empty one
     #[arg(long)]
     pub example: bool,
+    /// Also write how agents work with orch into AGENTS.md at the work
+    /// tree's top: a new file, or a marked block appended to an existing
+    /// one (the text around it is never changed); with a program already
+    /// there, only that
+    #[arg(long)]
+    pub agents: bool,
 }
 
 const CONFIG: &str = "# orch configuration: every key is optional; `orch schema config` prints the schema.
@@ -126,7 +132,15 @@ fn write_all_or_nothing(ws: &Workspace, files: &[(&str, &str)]) -> Result<()> {
 
 pub fn init(args: &InitArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let ws = Workspace::for_init(g)?;
-    if ws.dir.join("plan.md").exists() || ws.dir.join("ledger.md").exists() {
+    let exists = ws.dir.join("plan.md").exists() || ws.dir.join("ledger.md").exists();
+    if exists && args.agents && !args.example {
+        if !g.quiet {
+            let shown = crate::model::program::display_path(&ws.root, &ws.dir);
+            writeln!(out, "{shown}/ already holds a program: left as it is")?;
+        }
+        return agents_md(&ws, g, out);
+    }
+    if exists {
         return Err(Error::with_help(
             format!("{} already holds a program", ws.dir.display()),
             "`orch lint` checks it; remove the folder to start over",
@@ -158,7 +172,78 @@ pub fn init(args: &InitArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             )?;
         }
     }
+    if args.agents {
+        return agents_md(&ws, g, out);
+    }
     Ok(Outcome::Clean)
+}
+
+/// Write the orch block into AGENTS.md at the work tree's top (see
+/// [`crate::prime::merge_agents_md`]); say what was done.
+fn agents_md(ws: &Workspace, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    use crate::prime::{AgentsMd, merge_agents_md};
+    let path = inside(&ws.root, "AGENTS.md")?;
+    let existing = match std::fs::symlink_metadata(&path) {
+        Ok(md) if !md.file_type().is_file() => {
+            return Err(Error::with_help(
+                format!("{} is not a regular file", path.display()),
+                "orch writes AGENTS.md only as a plain file; add the block by hand (docs/agents.md shows it)",
+            ));
+        }
+        Ok(md) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            Some((text, md.permissions()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let merged = merge_agents_md(existing.as_ref().map(|(t, _)| t.as_str())).map_err(|e| {
+        Error::with_help(
+            format!("refusing to change {}: {e}", path.display()),
+            "put both markers back around the orch block, or remove what is left of it",
+        )
+    })?;
+    let (text, said) = match merged {
+        AgentsMd::Unchanged => {
+            if !g.quiet {
+                writeln!(out, "AGENTS.md: the orch block is up to date")?;
+            }
+            return Ok(Outcome::Clean);
+        }
+        AgentsMd::Created(t) => (t, "wrote AGENTS.md"),
+        AgentsMd::Appended(t) => (
+            t,
+            "AGENTS.md: appended the orch block between <!-- orch:agents --> markers; the text above it is unchanged",
+        ),
+        AgentsMd::Updated(t) => (
+            t,
+            "AGENTS.md: updated the orch block between its markers; the text around it is unchanged",
+        ),
+    };
+    write_atomic(&path, text.as_bytes(), true)?;
+    let mode = match existing {
+        Some((_, perms)) => Some(perms),
+        None => new_file_mode(),
+    };
+    if let Some(perms) = mode {
+        std::fs::set_permissions(&path, perms).map_err(|e| Error::io(&path, e))?;
+    }
+    if !g.quiet {
+        writeln!(out, "{said}")?;
+    }
+    Ok(Outcome::Clean)
+}
+
+/// A new tracked text file's mode (the temp file it was written as is
+/// private).
+fn new_file_mode() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

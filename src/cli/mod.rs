@@ -19,7 +19,9 @@ mod hook;
 mod init;
 mod lint;
 mod lsp;
+mod mcp;
 mod meta;
+mod prime;
 mod replan;
 mod scope;
 mod sheet;
@@ -29,6 +31,7 @@ mod transition;
 mod views;
 mod workspace;
 
+pub use mcp::run_json;
 pub use workspace::Workspace;
 
 #[derive(Debug, Parser)]
@@ -138,6 +141,10 @@ pub enum Command {
     Dispatch(dispatch::DispatchArgs),
     /// Evidence, exit codes and scope violations of a dispatch run
     Harvest(dispatch::HarvestArgs),
+    /// Serve the program to a coding agent over MCP (stdio)
+    Mcp(mcp::McpArgs),
+    /// A compact context for an agent's session hook: a task's brief, or the lead's view
+    Prime(prime::PrimeArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// The language server, on stdin and stdout: diagnostics as you type,
@@ -176,6 +183,10 @@ pub(crate) fn release<T>(value: T) {
 pub fn run() -> Result<Outcome> {
     EXITING.store(true, std::sync::atomic::Ordering::Relaxed);
     let cli = Cli::parse();
+    if let Command::Mcp(args) = &cli.command {
+        // The server writes stdout itself, from another thread.
+        return mcp::run(args, &cli.global);
+    }
     if !matches!(cli.command, Command::Dispatch(_)) {
         no_huge_pages();
     }
@@ -247,6 +258,10 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Hook(args) => hook::run(args, g, out),
         Command::Dispatch(args) => dispatch::dispatch(args, g, out),
         Command::Harvest(args) => dispatch::harvest(args, g, out),
+        Command::Mcp(_) => Err(crate::error::Error::usage(
+            "`orch mcp` serves on the process's own stdin and stdout",
+        )),
+        Command::Prime(args) => prime::run(args, g, out),
         Command::Completions(args) => completions::completions(args, out),
         Command::Lsp(args) => lsp::run(args, g),
         Command::Man => completions::man(out),

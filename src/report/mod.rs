@@ -13,6 +13,7 @@ mod markdown;
 mod sarif;
 
 pub use human::HumanOptions;
+pub use json::to_value as json_value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

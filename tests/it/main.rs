@@ -18,6 +18,8 @@ mod hook;
 mod hostile;
 mod killloop;
 mod lsp;
+mod mcp;
+mod prime;
 mod rules;
 mod scope;
 mod sheet;
