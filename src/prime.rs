@@ -49,53 +49,80 @@ const CHECK_FIELDS: &[(&str, &str)] = &[
     ("completion", "Completion criteria"),
 ];
 
+/// A command to run: its key in the JSON, the command line, and what it
+/// does (shown after it).
+type Command = (&'static str, String, String);
+
 /// The commands that move a task on from where it is.
-fn commands(task: &Task) -> Vec<(&'static str, String)> {
+fn commands(task: &Task) -> Vec<Command> {
     let id = &task.id;
-    let mut out = Vec::new();
+    let mut out: Vec<Command> = Vec::new();
     if task.status.can_move_to(TaskStatus::InProgress) {
         out.push((
             "start",
-            format!("orch start {id}  # {} -> in_progress", task.status),
+            format!("orch start {id}"),
+            format!("{} -> in_progress, one commit", task.status),
         ));
     }
     if task.status == TaskStatus::InProgress || task.status.can_move_to(TaskStatus::InProgress) {
         out.push((
             "scope_check",
-            "orch scope check  # exit 1 names every changed file outside the scope".to_string(),
+            "orch scope check".to_string(),
+            "exit 1 names every changed file outside the scope".to_string(),
         ));
         out.push((
             "pass",
             format!(
                 "orch record {id} --result pass --evidence \"<the passing check's summary line>\""
             ),
+            "done".to_string(),
         ));
         out.push((
             "partial",
             format!(
                 "orch record {id} --result partial --evidence \"<what works, what does not>\" --next \"<what is left>\""
             ),
+            "partial: split or retried next".to_string(),
         ));
         out.push((
             "fail",
             format!(
                 "orch record {id} --result fail --evidence \"<the failing check and its error>\""
             ),
+            "failed: a root-cause task follows".to_string(),
         ));
     }
     if task.status.can_move_to(TaskStatus::Blocked) {
         out.push((
             "block",
             format!("orch block {id} --reason \"<what you are waiting for>\""),
+            "blocked".to_string(),
         ));
     }
     if task.status == TaskStatus::Partial {
         out.push((
             "split",
             format!("orch split {id} --into \"<first child's objective>\" --into \"<second child's objective>\""),
+            "children `ID.1`, `ID.2` for the work left".to_string(),
         ));
     }
     out
+}
+
+/// Commands as Markdown list items.
+fn command_list(md: &mut String, cmds: &[Command]) {
+    for (_, c, note) in cmds {
+        md.push_str(&format!("- `{c}`: {note}\n"));
+    }
+}
+
+/// Commands as a JSON object, by key.
+fn command_map(cmds: &[Command]) -> Value {
+    Value::Object(
+        cmds.iter()
+            .map(|(k, c, _)| (k.to_string(), json!(c)))
+            .collect(),
+    )
 }
 
 /// The context for one task.
@@ -226,9 +253,7 @@ pub fn task(
             task.id, task.status
         ));
     } else {
-        for (_, c) in &cmds {
-            md.push_str(&format!("- `{c}`\n"));
-        }
+        command_list(&mut md, &cmds);
         md.push_str("Evidence is one line: the check that proves it (a test summary, a log path). Each command is one git commit; the MCP tools `start`, `scope_check`, `record` and `block` do the same.\n");
     }
 
@@ -239,14 +264,7 @@ pub fn task(
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect(),
     );
-    show["commands"] = Value::Object(
-        cmds.iter()
-            .map(|(k, c)| {
-                let command = c.split("  #").next().unwrap_or(c).to_string();
-                (k.to_string(), json!(command))
-            })
-            .collect(),
-    );
+    show["commands"] = command_map(&cmds);
     Ok(Prime {
         markdown: md,
         json: json!({ "task": show }),
@@ -435,33 +453,44 @@ pub fn lead(
         "`orch replan`",
     );
 
+    let cmd = |k: &'static str, c: &str, note: &str| (k, c.to_string(), note.to_string());
     let cmds = [
-        (
+        cmd(
             "brief",
-            "orch prime ID  # one task's card, scope and commands",
+            "orch prime <ID>",
+            "one task's card, scope and commands",
         ),
-        ("show", "orch show ID"),
-        ("lint", "orch lint"),
-        (
+        cmd("show", "orch show <ID>", "one task in full"),
+        cmd("lint", "orch lint", "check the documents"),
+        cmd(
             "plan",
-            "orch sheet --ready --write  # parallel groups with no scope overlap",
+            "orch sheet --ready --write",
+            "group the ready tasks: no scope overlap within a group",
         ),
-        (
+        cmd(
             "dispatch",
-            "orch dispatch G1 --record  # run a group's agents, harvest and record",
+            "orch dispatch <GROUP> --record",
+            "run a group's agents, harvest and record",
         ),
-        ("start", "orch start ID..."),
-        (
+        cmd("start", "orch start <ID>", "take a task by hand"),
+        cmd(
             "record",
-            "orch record ID --result pass|partial|fail --evidence TEXT",
+            "orch record <ID> --result <pass|partial|fail> --evidence \"<evidence>\"",
+            "its result, one commit",
         ),
-        ("block", "orch block ID --reason TEXT"),
-        ("replan", "orch replan --apply"),
+        cmd(
+            "block",
+            "orch block <ID> --reason \"<why>\"",
+            "set it aside",
+        ),
+        cmd(
+            "replan",
+            "orch replan --apply",
+            "write the decisions that need no human words",
+        ),
     ];
     md.push_str("\n## Commands\n");
-    for (_, c) in &cmds {
-        md.push_str(&format!("- `{c}`\n"));
-    }
+    command_list(&mut md, &cmds);
 
     let brief = |t: &Task| {
         json!({
@@ -491,7 +520,7 @@ pub fn lead(
         }).collect::<Vec<_>>(),
         "decisions": open_shown,
         "more": {"ready": ready_more, "in_progress": running_more, "attention": attention_more, "decisions": open_more},
-        "commands": cmds.iter().map(|(k, c)| (k.to_string(), json!(c.split("  #").next().unwrap_or(c)))).collect::<serde_json::Map<_, _>>(),
+        "commands": command_map(&cmds),
     });
     Prime { markdown: md, json }
 }
@@ -524,7 +553,7 @@ This repository plans its work with orch: `.orchestrator/` holds the Master Plan
 - At the start of a session: `orch prime` (the whole program) or `orch prime <ID>` (your task's card, scope and the commands to record it).
 - Find work with `orch next`, read a task with `orch show <ID>`, take it with `orch start <ID>`.
 - Change only files inside your card's Allowed Scope, never its Prohibited areas. Before you finish, run `orch scope check`: exit 1 names each changed file outside the scope.
-- Record the result with one line of evidence (the check that proves it): `orch record <ID> --result pass|partial|fail --evidence \"<evidence>\"`. If you cannot go on: `orch block <ID> --reason \"<why>\"`.
+- Record the result with one line of evidence (the check that proves it): `orch record <ID> --result <pass|partial|fail> --evidence \"<evidence>\"`. If you cannot go on: `orch block <ID> --reason \"<why>\"`.
 - After editing anything under `.orchestrator/`, run `orch lint`.
 - Every command takes `--format json`; `orch mcp` serves the same as MCP tools.
 {AGENTS_END}

@@ -32,7 +32,7 @@ pub enum ToolSet {
 pub fn run(args: &McpArgs, g: &Global) -> Result<Outcome> {
     if std::io::stdin().is_terminal() && !g.quiet {
         eprintln!(
-            "orch mcp speaks the Model Context Protocol on stdin and stdout: start it from an MCP client (docs/agents.md). Ctrl-D ends it."
+            "This is orch's MCP server: it speaks the Model Context Protocol on stdin and stdout; start it from an MCP client (docs/agents.md). Ctrl-D ends it."
         );
     }
     let (root, dir, no_commit) = (g.root.clone(), g.dir.clone(), g.no_commit);

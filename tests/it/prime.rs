@@ -175,8 +175,9 @@ fn the_commands_prime_prints_run_as_printed() {
     let block = md
         .lines()
         .find_map(|l| l.strip_prefix("- `orch block "))
+        .and_then(|rest| rest.split_once("`:"))
         .expect("a block command");
-    run(&format!("orch block {}", block.trim_end_matches('`')));
+    run(&format!("orch block {}", block.0));
     assert!(git(dir, &["log", "-1", "--format=%B"]).contains("Orch-Reason: review"));
 }
 
