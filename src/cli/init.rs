@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Outcome, Result};
-use crate::fsx::{base_for, inside, write_inside};
+use crate::fsx::{base_for, inside, write_atomic, write_inside};
 use crate::model::program::Index;
 use crate::model::{Kind, Program, templates};
 use crate::util::{did_you_mean, is_valid_id, nearest};

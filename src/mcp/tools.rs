@@ -677,7 +677,8 @@ fn lint(cx: &mut Context, a: LintArgs) -> Result<Value, ToolError> {
             .lint()
             .map_err(|e| ToolError::from_error(e, "no-program"))?;
         let mut diagnostics = loaded.diagnostics().to_vec();
-        query::only_paths(&loaded.program, &mut diagnostics, &paths);
+        query::only_paths(&loaded.program, &mut diagnostics, &paths)
+            .map_err(|e| ToolError::from_error(e, "invalid-arguments"))?;
         return Ok(report(&loaded.program, &diagnostics));
     }
     let ws = crate::cli::Workspace {
@@ -704,7 +705,8 @@ fn lint(cx: &mut Context, a: LintArgs) -> Result<Value, ToolError> {
         None => None,
     };
     let mut diagnostics = crate::rules::lint_prefetched(&program, base.as_ref(), tracked);
-    query::only_paths(&program, &mut diagnostics, &paths);
+    query::only_paths(&program, &mut diagnostics, &paths)
+        .map_err(|e| ToolError::from_error(e, "invalid-arguments"))?;
     Ok(report(&program, &diagnostics))
 }
 
