@@ -27,7 +27,7 @@ const CONFIG: &str = "# orch configuration: every key is optional; `orch schema 
 # skills: [development-implementer, qa-test-engineer, technical-writer,
 #          debug-troubleshooter, requirements-analyst, solution-architect, release-devops]
 # agent:
-#   command: [codex, exec, --json, --cd, \"{repo}\", --output-last-message, \"{last_message}\", \"{prompt}\"]
+#   preset: codex        # or claude, gemini: that agent's working command (docs/dispatch.md)
 #   timeout: 30m
 #   idle_timeout: 5m
 #   jobs: 3
