@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::dispatch::LastRun;
 use crate::error::{Error, Result};
-use crate::git::{Change, Repo};
+use crate::git::{Change, OrchCommit, Repo};
 use crate::model::program::{Index, Task, display_path};
 use crate::model::scope::{CardScope, effective_scope};
 use crate::model::{Program, TaskStatus};
@@ -52,6 +52,7 @@ pub fn task_json(program: &Program, index: &Index, task: &Task, run: Option<&Las
         "id": task.id,
         "status": task.status.as_str(),
         "ready": ready,
+        "retry_after": index.retry_after(task).map(|rc| rc.id.as_str()),
         "waiting_on": waiting,
         "owner": text(&task.skill),
         "group": task.group.as_ref().map(|g| g.value.clone()),
@@ -70,10 +71,17 @@ pub fn task_json(program: &Program, index: &Index, task: &Task, run: Option<&Las
 /// task in backlog order with the last dispatch run of each, and the
 /// tokens and cost of those runs, summed.
 pub fn status(program: &Program, index: &Index, runs: &HashMap<String, LastRun>) -> Value {
+    let latest = latest_commits(program, &set_aside(index));
     let tasks: Vec<Value> = index
         .tasks
         .iter()
-        .map(|t| task_json(program, index, t, runs.get(&t.id)))
+        .map(|t| {
+            let mut v = task_json(program, index, t, runs.get(&t.id));
+            if let Some(r) = reason_of(t, &latest) {
+                v["reason"] = json!(r);
+            }
+            v
+        })
         .collect();
     let usage = index
         .tasks
@@ -88,13 +96,108 @@ pub fn ready(index: &Index) -> Vec<&Task> {
     index.tasks.iter().filter(|t| index.is_ready(t)).collect()
 }
 
-/// `orch next --format json`: `{"ready": [...]}`.
+/// The failed tasks whose root-cause task passed since, in backlog order:
+/// `orch dispatch` takes them again.
+pub fn retries(index: &Index) -> Vec<&Task> {
+    index
+        .tasks
+        .iter()
+        .filter(|t| index.retry_after(t).is_some())
+        .collect()
+}
+
+/// `orch next --format json`: `{"ready": [...], "retry": [...]}`.
 pub fn next(program: &Program, index: &Index) -> Value {
     let tasks: Vec<Value> = ready(index)
         .into_iter()
         .map(|t| task_json(program, index, t, None))
         .collect();
-    json!({ "ready": tasks })
+    let retry: Vec<Value> = retries(index)
+        .into_iter()
+        .map(|t| task_json(program, index, t, None))
+        .collect();
+    json!({ "ready": tasks, "retry": retry })
+}
+
+/// At most this many commits are read looking for a task's transitions.
+pub const HISTORY_WALK: usize = 20_000;
+
+/// The newest orch commit of each task in `ids` (by its `Orch-Task:`
+/// trailer), read from git; empty outside git, or when `ids` is empty.
+pub fn latest_commits(program: &Program, ids: &[&str]) -> HashMap<String, OrchCommit> {
+    let mut found: HashMap<String, OrchCommit> = HashMap::new();
+    if ids.is_empty() {
+        return found;
+    }
+    let Ok(Some(repo)) = Repo::discover(&program.dir) else {
+        return found;
+    };
+    let _ = repo.each_orch_commit(HISTORY_WALK, |c| {
+        for (k, v) in &c.trailers {
+            let v = v.trim();
+            if k.eq_ignore_ascii_case("Orch-Task") && ids.contains(&v) && !found.contains_key(v) {
+                found.insert(v.to_string(), c.clone());
+            }
+        }
+        found.len() < ids.len()
+    });
+    found
+}
+
+/// Why a blocked or cancelled task is so: the `Orch-Reason:` of the
+/// transition that made it so, when that is its latest commit.
+pub fn reason_of<'c>(task: &Task, latest: &'c HashMap<String, OrchCommit>) -> Option<&'c str> {
+    if !matches!(task.status, TaskStatus::Blocked | TaskStatus::Cancelled) {
+        return None;
+    }
+    let c = latest.get(&task.id)?;
+    c.subject
+        .trim_end()
+        .ends_with(&format!("-> {}", task.status))
+        .then(|| c.trailer("Orch-Reason").map(str::trim))
+        .flatten()
+}
+
+/// The blocked and cancelled tasks, whose reasons the views show.
+pub fn set_aside(index: &Index) -> Vec<&str> {
+    index
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.status, TaskStatus::Blocked | TaskStatus::Cancelled))
+        .map(|t| t.id.as_str())
+        .collect()
+}
+
+/// A task's transitions (orch commits with its `Orch-Task:` trailer),
+/// oldest first; empty outside git.
+pub fn history(program: &Program, id: &str) -> Vec<OrchCommit> {
+    let Ok(Some(repo)) = Repo::discover(&program.dir) else {
+        return Vec::new();
+    };
+    let mut v = Vec::new();
+    let _ = repo.each_orch_commit(HISTORY_WALK, |c| {
+        if c.trailers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("Orch-Task") && v.trim() == id)
+        {
+            v.push(c);
+        }
+        true
+    });
+    v.reverse();
+    v
+}
+
+/// One transition as `show` and `log` print it in JSON.
+pub fn commit_json(c: &OrchCommit) -> Value {
+    json!({
+        "id": c.id.to_string(),
+        "time": c.time,
+        "date": crate::util::utc_minute(c.time),
+        "subject": c.subject,
+        "result": c.trailer("Orch-Result").map(str::trim),
+        "reason": c.trailer("Orch-Reason").map(str::trim),
+    })
 }
 
 /// The error for an ID that names no task, with the nearest one.
@@ -151,6 +254,16 @@ pub fn show(
         None => Value::Null,
     };
     value["ledger"] = json!(rows);
+    let history = history(program, &task.id);
+    if let Some(last) = history.last()
+        && matches!(task.status, TaskStatus::Blocked | TaskStatus::Cancelled)
+    {
+        let latest = HashMap::from([(task.id.clone(), last.clone())]);
+        if let Some(r) = reason_of(task, &latest) {
+            value["reason"] = json!(r);
+        }
+    }
+    value["history"] = json!(history.iter().map(commit_json).collect::<Vec<_>>());
     Ok(value)
 }
 

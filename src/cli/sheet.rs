@@ -60,7 +60,11 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     let budget = Budget::default();
 
     let chosen: Vec<&Task> = if args.ids.is_empty() {
-        index.tasks.iter().filter(|t| index.is_ready(t)).collect()
+        index
+            .tasks
+            .iter()
+            .filter(|t| index.is_dispatchable(t))
+            .collect()
     } else {
         let mut seen = HashSet::new();
         let mut v = Vec::new();
@@ -71,13 +75,13 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
                     "`orch status` lists the tasks",
                 )
             })?;
-            if task.status != TaskStatus::Todo {
+            if task.status != TaskStatus::Todo && index.retry_after(task).is_none() {
                 return Err(Error::with_help(
                     format!(
-                        "`{id}` is `{}`; only `todo` tasks can be grouped",
+                        "`{id}` is `{}`; only `todo` tasks and failed tasks whose root cause passed can be grouped",
                         task.status
                     ),
-                    "`orch next` lists the ready tasks",
+                    "`orch next` lists the ready tasks and the retries",
                 ));
             }
             if seen.insert(id.as_str()) {

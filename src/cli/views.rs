@@ -52,6 +52,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         print_json(out, &query::status(&program, &index, &runs))?;
         return Ok(Outcome::Clean);
     }
+    let latest = query::latest_commits(&program, &query::set_aside(&index));
     let w = index
         .tasks
         .iter()
@@ -73,15 +74,26 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     )?;
     for t in &index.tasks {
         let (ready, waiting) = readiness(&index, t);
+        let retry = index.retry_after(t);
         let ready_text = match t.status {
             TaskStatus::Todo if ready => "ready",
-            TaskStatus::Todo => "blocked",
+            TaskStatus::Todo => "waiting",
+            TaskStatus::Failed if retry.is_some() => "retry",
             _ => "-",
         };
         let note = match t.status {
             _ if !t.status_known => {
                 "status unknown: its ticket does not parse (`orch lint` says why)".to_string()
             }
+            TaskStatus::Blocked | TaskStatus::Cancelled => match query::reason_of(t, &latest) {
+                Some(r) => format!("{}: {}", t.status, crate::util::one_line(r)),
+                None => String::new(),
+            },
+            TaskStatus::Failed if retry.is_some() => format!(
+                "root cause `{}` passed: `orch dispatch {}` retries it",
+                retry.map_or("", |r| r.id.as_str()),
+                t.id
+            ),
             TaskStatus::Todo if !waiting.is_empty() => format!("waiting on {}", waiting.join(", ")),
             TaskStatus::InProgress if t.card.is_none() => "in progress without a card".to_string(),
             TaskStatus::InProgress => runs
@@ -92,7 +104,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
                 "needs a split (`orch split {} --into \"<part>\"`) or a retry",
                 t.id
             ),
-            TaskStatus::Failed => "needs root-cause analysis".to_string(),
+            TaskStatus::Failed => "needs root-cause analysis (`orch replan` says what)".to_string(),
             TaskStatus::Split => {
                 let children: Vec<&str> = index.children(&t.id).map(|c| c.id.as_str()).collect();
                 format!("split into {}", children.join(", "))
@@ -116,9 +128,19 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     if !g.quiet {
         let count = |s: TaskStatus| index.tasks.iter().filter(|t| t.status == s).count();
         let ready = index.tasks.iter().filter(|t| index.is_ready(t)).count();
+        let retries = index
+            .tasks
+            .iter()
+            .filter(|t| index.retry_after(t).is_some())
+            .count();
+        let retries = if retries > 0 {
+            format!(", {retries} to retry")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "\n{} tasks: {} done, {} in progress, {} ready, {} todo",
+            "\n{} tasks: {} done, {} in progress, {} ready, {} todo{retries}",
             index.tasks.len(),
             count(TaskStatus::Done),
             count(TaskStatus::InProgress),
@@ -138,17 +160,33 @@ pub fn next(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     let ready = query::ready(&index);
-    if ready.is_empty() {
+    let retries = query::retries(&index);
+    if ready.is_empty() && retries.is_empty() {
         if !g.quiet {
             writeln!(out, "no task is ready")?;
         }
         return Ok(Outcome::Clean);
     }
-    let w = ready.iter().map(|t| t.id.len()).max().unwrap_or(2);
+    let w = ready
+        .iter()
+        .chain(&retries)
+        .map(|t| t.id.len())
+        .max()
+        .unwrap_or(2);
     for t in ready {
         writeln!(
             out,
             "{:w$}  {}  ({})",
+            t.id,
+            text(&t.objective),
+            text(&t.skill)
+        )?;
+    }
+    for t in retries {
+        let rc = index.retry_after(t).map_or("", |r| r.id.as_str());
+        writeln!(
+            out,
+            "{:w$}  {}  ({})  retry: root cause `{rc}` passed",
             t.id,
             text(&t.objective),
             text(&t.skill)
@@ -179,12 +217,22 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         return Ok(Outcome::Clean);
     }
     writeln!(out, "{}  {}", task.id, text(&task.objective))?;
+    let retry = index.retry_after(task);
     writeln!(
         out,
         "  status:       {}{}",
         task.status,
-        if ready { " (ready)" } else { "" }
+        if ready {
+            " (ready)".to_string()
+        } else if let Some(rc) = retry {
+            format!(" (retry: root cause `{}` passed)", rc.id)
+        } else {
+            String::new()
+        }
     )?;
+    if let Some(r) = value["reason"].as_str() {
+        writeln!(out, "  reason:       {}", crate::util::one_line(r))?;
+    }
     writeln!(out, "  owner:        {}", text(&task.skill))?;
     let deps: Vec<&str> = task.deps.iter().map(|d| d.value.trim()).collect();
     writeln!(
@@ -248,6 +296,27 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
                 text(&r.evidence),
                 text(&r.next)
             )?;
+        }
+    }
+    let history = value["history"].as_array().map_or(&[][..], Vec::as_slice);
+    if history.is_empty() {
+        writeln!(out, "  history:      no transitions recorded")?;
+    } else {
+        writeln!(out, "  history:")?;
+        for c in history {
+            let id = c["id"].as_str().unwrap_or_default();
+            writeln!(
+                out,
+                "    {}  {}  {}",
+                &id[..id.len().min(10)],
+                c["date"].as_str().unwrap_or_default(),
+                c["subject"].as_str().unwrap_or_default()
+            )?;
+            if let Some(r) = c["reason"].as_str()
+                && !g.quiet
+            {
+                writeln!(out, "      reason: {}", crate::util::one_line(r))?;
+            }
         }
     }
     Ok(Outcome::Clean)

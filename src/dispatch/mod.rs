@@ -209,13 +209,21 @@ pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String
     let program = session.load()?;
     let index = Index::build(&program);
     let mut draft = Draft::default();
+    // `todo`, or `failed` for a retry whose root cause passed.
+    let mut from: Vec<&str> = Vec::new();
     for id in ids {
         let t = transition::task(&index, id)?;
         transition::check_ticket(t)?;
         transition::check_move(t, TaskStatus::InProgress)?;
         transition::set_status(&mut draft, &program, t, TaskStatus::InProgress)?;
+        if !from.contains(&t.status.as_str()) {
+            from.push(t.status.as_str());
+        }
     }
-    let mut change = draft.into_change(&program, format!("orch({label}): todo -> in_progress"))?;
+    let mut change = draft.into_change(
+        &program,
+        format!("orch({label}): {} -> in_progress", from.join(", ")),
+    )?;
     change
         .body
         .push(format!("orch dispatch run {run}: {}", ids.join(", ")));

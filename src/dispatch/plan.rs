@@ -102,8 +102,13 @@ pub fn check(
     let mut planned = Vec::new();
     let mut compiled: Vec<Option<CompiledScope>> = Vec::new();
     for t in tasks {
-        if !index.is_ready(t) {
-            let why = if t.status == TaskStatus::Blocked {
+        if !index.is_dispatchable(t) {
+            let why = if t.status == TaskStatus::Failed {
+                format!(
+                    "`{}` is `failed` and no root-cause task it depends on has passed since (`orch replan --apply` adds one; `orch start {}` retries it by hand)",
+                    t.id, t.id
+                )
+            } else if t.status == TaskStatus::Blocked {
                 format!(
                     "`{}` is `blocked`, not `todo` (`orch unblock {} --reason \"<why>\"` first)",
                     t.id, t.id

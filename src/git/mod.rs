@@ -751,22 +751,42 @@ impl Repo {
         task: Option<&str>,
         limit: usize,
     ) -> Result<Vec<OrchCommit>, GitError> {
-        use gix::revision::walk::Sorting;
-        let context = "cannot read the commit history";
         let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }
+        self.each_orch_commit(usize::MAX, |c| {
+            let wanted = c.trailers.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("Orch-Task") && task.is_none_or(|t| v.trim() == t)
+            });
+            if wanted {
+                out.push(c);
+            }
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+
+    /// Call `f` with each commit reachable from HEAD that has an
+    /// `Orch-Task:` trailer, newest first, until it returns `false` or
+    /// `max_walk` commits (of any kind) were read.
+    pub fn each_orch_commit(
+        &self,
+        max_walk: usize,
+        mut f: impl FnMut(OrchCommit) -> bool,
+    ) -> Result<(), GitError> {
+        use gix::revision::walk::Sorting;
+        let context = "cannot read the commit history";
         let head = self.repo.head().map_err(|e| GitError::gix(context, e))?;
         let Some(tip) = head.id() else {
-            return Ok(out);
+            return Ok(());
         };
         let walk = tip
             .ancestors()
             .sorting(Sorting::ByCommitTime(Default::default()))
             .all()
             .map_err(|e| GitError::gix(context, e))?;
-        for info in walk {
+        for info in walk.take(max_walk) {
             let info = info.map_err(|e| GitError::gix(context, e))?;
             let commit = info.object().map_err(|e| GitError::gix(context, e))?;
             let message = commit.message().map_err(|e| GitError::gix(context, e))?;
@@ -777,27 +797,27 @@ impl Repo {
                     .collect(),
                 None => Vec::new(),
             };
-            let wanted = trailers.iter().any(|(k, v)| {
-                k.eq_ignore_ascii_case("Orch-Task") && task.is_none_or(|t| v.trim() == t)
-            });
-            if !wanted {
+            if !trailers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("Orch-Task"))
+            {
                 continue;
             }
             let time = commit
                 .author()
                 .map(|a| a.seconds())
                 .map_err(|e| GitError::gix(context, e))?;
-            out.push(OrchCommit {
+            let more = f(OrchCommit {
                 id: commit.id,
                 subject: lossy(message.summary().as_ref()),
                 trailers,
                 time,
             });
-            if out.len() >= limit {
+            if !more {
                 break;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

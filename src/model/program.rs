@@ -15,6 +15,17 @@ use super::views::{LedgerView, PlanView};
 
 pub use super::scope::effective_scope;
 
+/// The owner skill of root-cause tasks: the seed's re-planning rule for a
+/// `fail` ("reopen root-cause analysis with `debug-troubleshooter`").
+pub const ROOT_CAUSE_SKILL: &str = "debug-troubleshooter";
+
+/// Is this a root-cause task (owned by [`ROOT_CAUSE_SKILL`])?
+pub fn is_root_cause(task: &Task) -> bool {
+    task.skill
+        .as_ref()
+        .is_some_and(|s| s.value.trim() == ROOT_CAUSE_SKILL)
+}
+
 /// Documents larger than this are not parsed (`file-invalid`).
 pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -909,5 +920,47 @@ impl Index {
     /// leaves the status unknown) with every dependency satisfied.
     pub fn is_ready(&self, task: &Task) -> bool {
         task.status == TaskStatus::Todo && task.status_known && self.waiting_on(task).is_empty()
+    }
+
+    /// The position in `ledger` of the task's latest row with a result,
+    /// and that result.
+    pub fn latest_result(&self, task: &Task) -> Option<(usize, Outcome)> {
+        task.rows
+            .iter()
+            .rev()
+            .find_map(|&i| self.ledger[i].result.map(|r| (i, r)))
+    }
+
+    /// A failed task whose root cause was found, to dispatch again: its
+    /// latest result is `fail`, a root-cause task it depends on (owner
+    /// skill `debug-troubleshooter`) passed after that, and every
+    /// dependency is satisfied. Returns that root-cause task. `orch next`
+    /// offers the task as a retry, and `orch dispatch` takes it.
+    pub fn retry_after(&self, task: &Task) -> Option<&Task> {
+        if task.status != TaskStatus::Failed || !task.status_known {
+            return None;
+        }
+        let (fail_row, Outcome::Fail) = self.latest_result(task)? else {
+            return None;
+        };
+        if !self.waiting_on(task).is_empty() {
+            return None;
+        }
+        task.deps
+            .iter()
+            .filter_map(|d| self.task(d.value.trim()))
+            .filter(|d| is_root_cause(d))
+            .find(|d| {
+                d.status == TaskStatus::Done
+                    && self
+                        .latest_result(d)
+                        .is_some_and(|(i, r)| r == Outcome::Pass && i > fail_row)
+            })
+    }
+
+    /// Ready, or a failed task whose root cause passed: what `orch next`
+    /// lists and `orch dispatch` takes.
+    pub fn is_dispatchable(&self, task: &Task) -> bool {
+        self.is_ready(task) || self.retry_after(task).is_some()
     }
 }

@@ -984,6 +984,16 @@ fn ready(index: &Index) -> BTreeSet<String> {
         .collect()
 }
 
+/// The failed tasks whose root cause passed (retries), by ID.
+fn retries(index: &Index) -> BTreeSet<String> {
+    index
+        .tasks
+        .iter()
+        .filter(|t| index.retry_after(t).is_some())
+        .map(|t| t.id.clone())
+        .collect()
+}
+
 /// One Unverified Items row's cells.
 pub struct UnverifiedCells {
     pub item: String,
@@ -1073,6 +1083,8 @@ pub fn record_with(
     let to = result.status();
     check_move(t, to)?;
     let before = ready(&index);
+    let retries_before = retries(&index);
+    let root_cause = crate::model::program::is_root_cause(t);
     let dependents: Vec<&Task> = index
         .tasks
         .iter()
@@ -1089,7 +1101,19 @@ pub fn record_with(
         })
         .map(|o| o.id.as_str())
         .collect();
+    // Failed dependents this root cause, passing, lets be retried.
+    let retried: Vec<&str> = dependents
+        .iter()
+        .filter(|o| o.status == TaskStatus::Failed)
+        .map(|o| o.id.as_str())
+        .collect();
     let default_next = match result {
+        Outcome::Pass if root_cause && !retried.is_empty() => {
+            format!("retry {} (root cause found)", retried.join(", "))
+        }
+        Outcome::Fail if root_cause => {
+            "retry the root-cause analysis, or re-plan by hand".to_string()
+        }
         Outcome::Pass if dependents.is_empty() => "close branch".to_string(),
         Outcome::Pass if unlocks.is_empty() => {
             "close branch; its dependents wait on other tasks".to_string()
@@ -1135,16 +1159,35 @@ pub fn record_with(
     rep.asks = match result {
         Outcome::Pass => {
             let unlocked: Vec<String> = ready(&after_index).difference(&before).cloned().collect();
-            if unlocked.is_empty() {
-                vec!["no task is unlocked by this".to_string()]
-            } else {
-                vec![format!(
+            let retry: Vec<String> = retries(&after_index)
+                .difference(&retries_before)
+                .cloned()
+                .collect();
+            let mut asks = Vec::new();
+            if !unlocked.is_empty() {
+                asks.push(format!(
                     "unlocked: {} (`orch start {}`)",
                     unlocked.join(", "),
                     unlocked.join(" ")
-                )]
+                ));
             }
+            if !retry.is_empty() {
+                asks.push(format!(
+                    "its root cause found, {} can be retried: `orch next` lists {}, and `orch dispatch {}` runs {} again",
+                    retry.join(", "),
+                    if retry.len() == 1 { "it" } else { "them" },
+                    retry.join(" "),
+                    if retry.len() == 1 { "it" } else { "them" }
+                ));
+            }
+            if asks.is_empty() {
+                asks.push("no task is unlocked by this".to_string());
+            }
+            asks
         }
+        Outcome::Fail if root_cause => vec![format!(
+            "{id} is a root-cause task: it gets no root-cause task of its own; retry it (`orch start {id}`) with what its evidence found, or cancel it (`orch cancel {id} --reason \"<why>\"`) and re-plan by hand"
+        )],
         Outcome::Partial => vec![format!(
             "split it: `orch split {id} --into \"<first part>\" --into \"<second part>\"`"
         )],

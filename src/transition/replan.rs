@@ -15,7 +15,7 @@ use crate::scope::{Budget, Overlap};
 
 use super::{BacklogRow, Change, Draft, Place};
 
-pub const ROOT_CAUSE_SKILL: &str = "debug-troubleshooter";
+pub use crate::model::program::ROOT_CAUSE_SKILL;
 pub const CRITERIA_SKILL: &str = "requirements-analyst";
 pub const ARCHITECT_SKILL: &str = "solution-architect";
 pub const RELEASE_SKILL: &str = "release-devops";
@@ -243,8 +243,25 @@ fn splits(index: &Index, out: &mut Vec<Decision>) {
     }
 }
 
+/// A decision a human takes, with the command that starts it.
+fn by_hand(kind: Kind, task: &Task, message: String, command: String) -> Decision {
+    Decision {
+        kind,
+        task: task.id.clone(),
+        message,
+        needs_human: true,
+        command: Some(command),
+        new_task: None,
+        gates: Vec::new(),
+        anchor: None,
+    }
+}
+
 /// fail: a root-cause task for debug-troubleshooter that the failed task
-/// depends on; once it passed, the failed task can be dispatched again.
+/// depends on; once it passed, the failed task can be dispatched again
+/// (`orch next` lists it, `orch dispatch` takes it). A root-cause task
+/// that fails, or a failed task whose root-cause task failed or was
+/// cancelled, gets no new root-cause task: a human decides.
 fn failures(index: &Index, ids: &mut Ids<'_>, out: &mut Vec<Decision>) {
     for t in &index.tasks {
         if t.status != TaskStatus::Failed {
@@ -253,30 +270,66 @@ fn failures(index: &Index, ids: &mut Ids<'_>, out: &mut Vec<Decision>) {
         let Some((fail_row, Outcome::Fail)) = latest(index, t) else {
             continue;
         };
-        let root_causes: Vec<&Task> = dep_ids(t)
-            .filter_map(|d| index.task(d))
-            .filter(|d| skill_of(d) == ROOT_CAUSE_SKILL && d.status != TaskStatus::Cancelled)
-            .collect();
-        if root_causes.iter().any(|d| d.status != TaskStatus::Done) {
-            continue; // waiting on its root cause
+        if crate::model::program::is_root_cause(t) {
+            let parents: Vec<&str> = index
+                .tasks
+                .iter()
+                .filter(|p| dep_ids(p).any(|d| d == t.id))
+                .map(|p| p.id.as_str())
+                .collect();
+            let for_whom = if parents.is_empty() {
+                String::new()
+            } else {
+                format!(" (for {})", parents.join(", "))
+            };
+            out.push(by_hand(
+                Kind::RootCause,
+                t,
+                format!(
+                    "root-cause task `{}`{for_whom} failed: it gets no root-cause task of its own; retry it with what its evidence found, or cancel it and re-plan by hand",
+                    t.id
+                ),
+                format!("orch start {}", t.id),
+            ));
+            continue;
         }
-        let found = root_causes
-            .iter()
-            .find(|d| latest(index, d).is_some_and(|(i, r)| r == Outcome::Pass && i > fail_row));
-        if let Some(rc) = found {
-            out.push(Decision {
-                kind: Kind::Redispatch,
-                task: t.id.clone(),
-                message: format!(
+        if let Some(rc) = index.retry_after(t) {
+            out.push(by_hand(
+                Kind::Redispatch,
+                t,
+                format!(
                     "`{}` failed and its root cause `{}` passed: dispatch it again",
                     t.id, rc.id
                 ),
-                needs_human: true,
-                command: Some(format!("orch start {}", t.id)),
-                new_task: None,
-                gates: Vec::new(),
-                anchor: None,
-            });
+                format!("orch dispatch {}", t.id),
+            ));
+            continue;
+        }
+        let root_causes: Vec<&Task> = dep_ids(t)
+            .filter_map(|d| index.task(d))
+            .filter(|d| skill_of(d) == ROOT_CAUSE_SKILL)
+            .collect();
+        if root_causes.iter().any(|d| {
+            !matches!(
+                d.status,
+                TaskStatus::Done | TaskStatus::Failed | TaskStatus::Cancelled
+            )
+        }) {
+            continue; // waiting on its root cause
+        }
+        if let Some(rc) = root_causes
+            .iter()
+            .find(|d| matches!(d.status, TaskStatus::Failed | TaskStatus::Cancelled))
+        {
+            out.push(by_hand(
+                Kind::RootCause,
+                t,
+                format!(
+                    "`{}` failed and its root-cause task `{}` is {}: no new root-cause task is added; remove `{}` from its Dependencies to retry it, or cancel it",
+                    t.id, rc.id, rc.status, rc.id
+                ),
+                format!("orch show {}", t.id),
+            ));
             continue;
         }
         let evidence = index.ledger[fail_row]

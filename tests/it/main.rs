@@ -20,6 +20,7 @@ mod killloop;
 mod lsp;
 mod mcp;
 mod prime;
+mod retry;
 mod rules;
 mod scope;
 mod sheet;

@@ -1051,7 +1051,7 @@ fn replan_reports_decisions_and_apply_is_idempotent() {
     ]);
     let out = repo.orch_ok(&["replan"]);
     assert!(
-        out.contains("redispatch") && out.contains("orch start P2-UI-01"),
+        out.contains("redispatch") && out.contains("orch dispatch P2-UI-01"),
         "{out}"
     );
     repo.lint_clean();
