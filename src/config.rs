@@ -305,6 +305,40 @@ pub struct AgentConfig {
     /// overrides it): passed to the agent where it has a flag, and enforced
     /// by orch where the agent reports usage.
     pub budget: Option<Budget>,
+    /// Task branches and worktrees (`orch integrate`, `orch clean`): branch
+    /// names, the environment of each worktree.
+    pub worktree: WorktreeConfig,
+}
+
+/// How isolated runs set up each task's branch and worktree.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorktreeConfig {
+    /// Branch names are this prefix and the task's ID (`orch/P1-UI-01`).
+    pub branch_prefix: String,
+    /// Paths (relative to the work tree's top) copied into each worktree:
+    /// untracked files the agent needs, such as `.env`.
+    pub copy: Vec<String>,
+    /// Paths symlinked into each worktree, such as `node_modules` or a
+    /// build cache.
+    pub link: Vec<String>,
+    /// A command (argv, no shell) run in the worktree before the agent;
+    /// its output goes to `logs/<ID>.setup.log`.
+    pub setup: Vec<String>,
+    /// Kill the setup command after this long (default 10m).
+    pub setup_timeout: Option<DurationText>,
+}
+
+impl Default for WorktreeConfig {
+    fn default() -> WorktreeConfig {
+        WorktreeConfig {
+            branch_prefix: "orch/".into(),
+            copy: Vec::new(),
+            link: Vec::new(),
+            setup: Vec::new(),
+            setup_timeout: None,
+        }
+    }
 }
 
 impl AgentConfig {

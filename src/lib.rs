@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod error;
 pub mod fsx;
 pub mod git;
+pub mod isolate;
 pub mod lsp;
 pub mod mcp;
 pub mod model;

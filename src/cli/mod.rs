@@ -17,6 +17,7 @@ mod dispatch;
 mod example;
 mod hook;
 mod init;
+mod integrate;
 mod lint;
 mod lsp;
 mod mcp;
@@ -145,6 +146,10 @@ pub enum Command {
     Mcp(mcp::McpArgs),
     /// A compact context for an agent's session hook: a task's brief, or the lead's view
     Prime(prime::PrimeArgs),
+    /// Bring done tasks' branches into the current branch, one commit per task
+    Integrate(integrate::IntegrateArgs),
+    /// Remove the worktrees and branches isolated runs left
+    Clean(integrate::CleanArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// The language server, on stdin and stdout: diagnostics as you type,
@@ -262,6 +267,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
             "`orch mcp` serves on the process's own stdin and stdout",
         )),
         Command::Prime(args) => prime::run(args, g, out),
+        Command::Integrate(args) => integrate::integrate(args, g, out),
+        Command::Clean(args) => integrate::clean(args, g, out),
         Command::Completions(args) => completions::completions(args, out),
         Command::Lsp(args) => lsp::run(args, g),
         Command::Man => completions::man(out),

@@ -48,8 +48,24 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     let program = load(g)?;
     let index = Index::build(&program);
     let runs = crate::dispatch::last_runs(&program.dir);
+    let isolation = super::integrate::status_section(&program, &runs);
+    let awaiting = |id: &str| {
+        isolation.as_ref().and_then(|(l, _)| {
+            l.iter()
+                .find(|l| l.task.as_deref() == Some(id))
+                .filter(|l| l.state == crate::isolate::clean::State::Awaiting)
+                .map(|l| l.advice.clone())
+        })
+    };
     if g.format == Format::Json {
-        print_json(out, &query::status(&program, &index, &runs))?;
+        let mut v = query::status(&program, &index, &runs);
+        if let Some((leftovers, interrupted)) = &isolation {
+            v["worktrees"] = json!(leftovers);
+            if let Some(i) = interrupted {
+                v["interrupted_integration"] = json!(i);
+            }
+        }
+        print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
     let latest = query::latest_commits(&program, &query::set_aside(&index));
@@ -100,10 +116,17 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
                 .get(&t.id)
                 .and_then(|r| r.advice(&t.id))
                 .unwrap_or_default(),
-            TaskStatus::Partial => format!(
-                "needs a split (`orch split {} --into \"<part>\"`) or a retry",
-                t.id
-            ),
+            TaskStatus::Done => awaiting(&t.id).unwrap_or_default(),
+            TaskStatus::Partial => {
+                let mut note = format!(
+                    "needs a split (`orch split {} --into \"<part>\"`) or a retry",
+                    t.id
+                );
+                if let Some(a) = awaiting(&t.id) {
+                    note.push_str(&format!("; its branch is {a}"));
+                }
+                note
+            }
             TaskStatus::Failed => "needs root-cause analysis (`orch replan` says what)".to_string(),
             TaskStatus::Split => {
                 let children: Vec<&str> = index.children(&t.id).map(|c| c.id.as_str()).collect();
@@ -147,6 +170,34 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             ready,
             count(TaskStatus::Todo)
         )?;
+    }
+    if let Some((leftovers, interrupted)) = &isolation {
+        if let Some(i) = interrupted {
+            writeln!(out, "\nwarning: {i}")?;
+        }
+        if !leftovers.is_empty() {
+            writeln!(
+                out,
+                "\nleft by isolated runs ({}):",
+                crate::isolate::clean::summary(leftovers)
+            )?;
+            let tw = leftovers
+                .iter()
+                .map(|l| l.task.as_deref().unwrap_or("-").len())
+                .max()
+                .unwrap_or(1);
+            for l in leftovers {
+                let mut line = format!("  {:tw$}", l.task.as_deref().unwrap_or("-"));
+                if let Some(b) = &l.branch {
+                    line.push_str(&format!("  {b}"));
+                }
+                if let Some(w) = &l.worktree {
+                    line.push_str(&format!("  {w} ({})", crate::isolate::human_size(l.bytes)));
+                }
+                line.push_str(&format!("  {}", l.advice));
+                writeln!(out, "{line}")?;
+            }
+        }
     }
     Ok(Outcome::Clean)
 }

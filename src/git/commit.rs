@@ -25,7 +25,7 @@ use gix::refs::transaction::{PreviousValue, RefEdit};
 use super::{CommitInfo, GitError, LOCK_WAIT, Repo};
 
 #[derive(Clone, Copy)]
-enum Role {
+pub(super) enum Role {
     Author,
     Committer,
 }
@@ -357,7 +357,7 @@ impl Repo {
         Ok(true)
     }
 
-    fn signature(&self, role: Role) -> Result<gix::actor::Signature, GitError> {
+    pub(super) fn signature(&self, role: Role) -> Result<gix::actor::Signature, GitError> {
         let (sig, name, date_key) = match role {
             Role::Author => (self.repo.author(), "author", "gitoxide.commit.authorDate"),
             Role::Committer => (
@@ -388,7 +388,7 @@ impl Repo {
         })
     }
 
-    fn read_index_locked(&self, path: &Path) -> Result<gix::index::File, GitError> {
+    pub(super) fn read_index_locked(&self, path: &Path) -> Result<gix::index::File, GitError> {
         if path.exists() {
             self.repo
                 .open_index()
@@ -509,7 +509,7 @@ fn invalid(path: &str, reason: &str) -> GitError {
     }
 }
 
-fn validate_path(path: &str) -> Result<(), GitError> {
+pub(super) fn validate_path(path: &str) -> Result<(), GitError> {
     if path.is_empty() {
         return Err(invalid(path, "the path is empty"));
     }
@@ -532,7 +532,7 @@ fn validate_path(path: &str) -> Result<(), GitError> {
     Ok(())
 }
 
-fn acquire_lock(path: &Path) -> Result<gix::lock::File, GitError> {
+pub(super) fn acquire_lock(path: &Path) -> Result<gix::lock::File, GitError> {
     gix::lock::File::acquire_to_update_resource(
         path,
         gix::lock::acquire::Fail::AfterDurationWithBackoff(LOCK_WAIT),
@@ -550,7 +550,7 @@ fn acquire_lock(path: &Path) -> Result<gix::lock::File, GitError> {
     })
 }
 
-fn is_lock_contention(err: &gix::Error) -> bool {
+pub(super) fn is_lock_contention(err: &gix::Error) -> bool {
     err.iter_errors().any(|e| {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::AlreadyExists)

@@ -121,6 +121,21 @@ pub enum GitError {
         detail: String,
     },
 
+    /// Paths being written hold uncommitted work (staged, modified, or
+    /// an untracked file in the way).
+    #[error(
+        "uncommitted changes in {}: orch will not overwrite them; commit or stash them first (git stash -u)",
+        list(paths)
+    )]
+    Uncommitted { paths: Vec<String> },
+
+    /// A move of HEAD that orch was making was killed half-way.
+    #[error(
+        "an earlier orch command was stopped while moving HEAD ({} records it); run `orch integrate` to finish it",
+        journal.display()
+    )]
+    Interrupted { journal: PathBuf },
+
     /// A file-system error on a named path.
     #[error("{}: {source}", path.display())]
     Io {
@@ -147,6 +162,16 @@ impl GitError {
             detail: describe(&source),
             source,
         }
+    }
+}
+
+/// Up to five paths in backquotes, then how many more.
+fn list(paths: &[String]) -> String {
+    let shown: Vec<String> = paths.iter().take(5).map(|p| format!("`{p}`")).collect();
+    if paths.len() > 5 {
+        format!("{} and {} more", shown.join(", "), paths.len() - 5)
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -28,13 +28,22 @@
 //! checks). The model reads listed blobs through [`Blobs::reader`], with a
 //! size bound checked on each object's header before anything is inflated.
 
+mod advance;
 mod align;
 mod commit;
 mod error;
+mod files;
 mod history;
 mod index;
+mod merge;
 mod range;
+mod refs;
+mod seal;
 mod status;
+mod worktree;
+
+#[cfg(test)]
+mod isolation_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,8 +51,16 @@ use std::path::{Path, PathBuf};
 
 use gix::bstr::{BStr, ByteSlice};
 
+pub use advance::{PathChange, Resumed};
 pub use error::GitError;
+pub use merge::{Merged, Merger};
 pub use range::{Form, Resolved, shown};
+pub use refs::{CommitRecord, branch_ref};
+pub use seal::Sealed;
+pub use worktree::{INITIALIZING, Worktree, remove_tree};
+
+/// An object id (a commit, a tree), as the rest of orch names one.
+pub type Oid = gix::ObjectId;
 
 /// How long to wait for `index.lock` or a ref lock held by someone else.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);

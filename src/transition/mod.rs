@@ -660,6 +660,25 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
             "create `.orchestrator/ledger.md` (`orch init` scaffolds one)",
         )
     })?;
+    let text = &program.file(doc.file).text;
+    ledger_rows(draft.file(doc.file), doc, text, rows)
+}
+
+/// The Evidence Ledger's text `text` with `rows` appended after its
+/// table's last row (for a ledger read from a commit, not the work tree).
+pub fn ledger_with_rows(text: &str, rows: &[LedgerCells]) -> Result<String> {
+    let doc = crate::model::document::Document::parse(FileId(0), text);
+    let mut edits = Edits::default();
+    ledger_rows(&mut edits, &doc, text, rows)?;
+    edits.apply(text)
+}
+
+fn ledger_rows(
+    edits: &mut Edits,
+    doc: &crate::model::Document,
+    text: &str,
+    rows: &[LedgerCells],
+) -> Result<()> {
     let view = LedgerView::of(doc);
     let table = view.rows.ok_or_else(|| {
         Error::with_help(
@@ -689,7 +708,7 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
             ]
         })
         .collect();
-    insert_rows(draft, program, doc, &table, &rows);
+    insert_rows_into(edits, text, &table, &rows);
     Ok(())
 }
 
@@ -703,6 +722,15 @@ fn insert_rows(
     rows: &[Vec<String>],
 ) {
     let text = &program.file(doc.file).text;
+    insert_rows_into(draft.file(doc.file), text, table, rows);
+}
+
+fn insert_rows_into(
+    edits: &mut Edits,
+    text: &str,
+    table: &crate::model::views::TableView<'_>,
+    rows: &[Vec<String>],
+) {
     let anchor = match table.table.rows.last() {
         Some(r) => r.span.end,
         // After the delimiter line that follows the header.
@@ -716,7 +744,7 @@ fn insert_rows(
                 cells[*i] = v.clone();
             }
         }
-        edit::insert_line_after(draft.file(doc.file), text, anchor, &edit::row(&cells));
+        edit::insert_line_after(edits, text, anchor, &edit::row(&cells));
     }
 }
 

@@ -16,6 +16,7 @@ mod handwritten;
 mod hardening;
 mod hook;
 mod hostile;
+mod isolate;
 mod killloop;
 mod lsp;
 mod mcp;
