@@ -23,7 +23,8 @@ pub struct InitArgs {
     pub agents: bool,
 }
 
-const CONFIG: &str = "# orch configuration: every key is optional; `orch schema config` prints the schema.
+const CONFIG: &str =
+    "# orch configuration: every key is optional; `orch schema config` prints the schema.
 # skills: [development-implementer, qa-test-engineer, technical-writer,
 #          debug-troubleshooter, requirements-analyst, solution-architect, release-devops]
 # agent:

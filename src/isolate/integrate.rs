@@ -770,11 +770,7 @@ fn run_checks(
                 &[at],
                 &format!("integrate --check: {}\n", c.task.id),
             )?;
-            wt.advance(
-                at,
-                commit,
-                &format!("integrate --check: {}", c.task.id),
-            )?;
+            wt.advance(at, commit, &format!("integrate --check: {}", c.task.id))?;
             at = commit;
             for (n, check) in c.checks.iter().enumerate() {
                 let log_name = format!("{}.integrate-check-{}.log", c.task.id, n + 1);
