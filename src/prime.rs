@@ -406,10 +406,16 @@ pub fn lead(
                     "partial: split it (`orch split {} --into TEXT --into TEXT`) or retry it (`orch start {}`)",
                     t.id, t.id
                 ),
-                TaskStatus::Failed => format!(
-                    "failed: find the root cause (`orch replan`), then `orch start {}` again",
-                    t.id
-                ),
+                TaskStatus::Failed => match index.retry_after(t) {
+                    Some(rc) => format!(
+                        "failed, its root cause `{}` passed: retry it (`orch dispatch {}`)",
+                        rc.id, t.id
+                    ),
+                    None => format!(
+                        "failed: find the root cause (`orch replan`), then `orch start {}` again",
+                        t.id
+                    ),
+                },
                 _ => return None,
             };
             Some((t, what))

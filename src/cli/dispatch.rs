@@ -279,8 +279,14 @@ fn print(
         }
         print_json(out, &v)?;
     } else {
+        // --quiet: only what needs someone (a task that did not pass, a
+        // record that failed, an interrupted run, work left uncommitted).
+        let quiet = g.quiet;
         let width = verdicts.iter().map(|v| v.task.len()).max().unwrap_or(0);
-        for v in verdicts {
+        for v in verdicts
+            .iter()
+            .filter(|v| !quiet || v.proposal != Some(crate::model::Outcome::Pass))
+        {
             writeln!(
                 out,
                 "{:width$}  {:8} {}",
@@ -291,6 +297,7 @@ fn print(
         }
         for (t, r) in records {
             match r {
+                Ok(_) if quiet => {}
                 Ok(o) => writeln!(out, "recorded {t}: {o}")?,
                 Err(e) => writeln!(out, "not recorded {t}: {e}")?,
             }
@@ -309,16 +316,21 @@ fn print(
                 )?;
             }
         }
-        if let Some(u) = usage {
+        if let Some(u) = usage
+            && !quiet
+        {
             writeln!(out, "tokens: {}", u.describe())?;
         }
         match uncommitted {
-            Some(left) if left.is_empty() => writeln!(out, "uncommitted: nothing")?,
+            Some(left) if left.is_empty() && !quiet => writeln!(out, "uncommitted: nothing")?,
+            Some(left) if left.is_empty() => {}
             Some(left) => writeln!(out, "uncommitted (left for review): {}", left.join(", "))?,
             None => {}
         }
-        writeln!(out, "report: {report}")?;
-        writeln!(out, "{summary}")?;
+        if !quiet || !all_pass {
+            writeln!(out, "report: {report}")?;
+            writeln!(out, "{summary}")?;
+        }
     }
     Ok(if all_pass {
         Outcome::Clean

@@ -283,10 +283,9 @@ pub fn new(args: &NewArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             "add a backlog row for it first",
         ));
     };
+    // The cells as written: code spans kept.
     let text = |s: &Option<crate::source::Spanned<String>>, or: &str| {
-        s.as_ref()
-            .map(|s| s.value.trim().to_string())
-            .filter(|s| !s.is_empty())
+        task.cell_markdown(&program, s)
             .unwrap_or_else(|| or.to_string())
     };
     let objective = text(&task.objective, "<objective>");

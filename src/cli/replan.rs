@@ -71,7 +71,9 @@ pub fn replan(args: &ReplanArgs, g: &Global, out: &mut dyn Write) -> Result<Outc
     }
     if let Some((added, w)) = &applied {
         if w.files.is_empty() {
-            writeln!(out, "applied: nothing to write")?;
+            if !g.quiet {
+                writeln!(out, "applied: nothing to write")?;
+            }
         } else {
             let commit = w
                 .commit

@@ -79,11 +79,13 @@ pub fn run(args: &ScopeArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
                 "warning: `{id}` is in progress but its card's scope does not parse (`orch lint`)"
             )?;
         }
-        writeln!(
-            out,
-            "{} changed file(s): {} outside every in-progress task's scope, {} in more than one",
-            check.changed, check.outside, check.shared
-        )?;
+        if !g.quiet || check.has_problems() {
+            writeln!(
+                out,
+                "{} changed file(s): {} outside every in-progress task's scope, {} in more than one",
+                check.changed, check.outside, check.shared
+            )?;
+        }
     }
     Ok(if check.has_problems() {
         Outcome::Findings

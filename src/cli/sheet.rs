@@ -253,7 +253,7 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         print_json(out, &v)?;
         return Ok(Outcome::Clean);
     }
-    if groups.is_empty() && held.is_empty() {
+    if groups.is_empty() && held.is_empty() && !g.quiet {
         writeln!(out, "no task to group (`orch next` lists the ready tasks)")?;
     }
     for (name, tasks) in &groups {

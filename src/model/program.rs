@@ -691,6 +691,28 @@ pub struct Task {
     pub rows: Vec<usize>,
 }
 
+impl Task {
+    /// One of the task's backlog cells (`objective`, `done_criteria`) as
+    /// the lead wrote it: code spans and escapes kept, trimmed; `None`
+    /// when absent or empty. What `orch new` and `orch split` copy.
+    pub fn cell_markdown(
+        &self,
+        program: &Program,
+        cell: &Option<Spanned<String>>,
+    ) -> Option<String> {
+        let cell = cell.as_ref()?;
+        let text = program.file(self.at.file).slice(cell.span).trim();
+        // A span that does not hold the cell's text (an empty cell spans
+        // the whole cell) falls back to the rendered text.
+        let text = if text.is_empty() || cell.value.trim().is_empty() {
+            cell.value.trim()
+        } else {
+            text
+        };
+        (!text.is_empty()).then(|| text.to_string())
+    }
+}
+
 /// The program's tasks and ledger, derived once per run.
 #[derive(Debug, Default)]
 pub struct Index {

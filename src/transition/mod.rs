@@ -1286,10 +1286,9 @@ pub fn split(session: &Session, id: &str, into: &[String]) -> Result<Report> {
         .map(|s| s.value.trim().to_string())
         .unwrap_or_default();
     let deps: Vec<String> = t.deps.iter().map(|d| d.value.trim().to_string()).collect();
+    // As written: code spans kept.
     let criteria = t
-        .done_criteria
-        .as_ref()
-        .map(|c| c.value.trim().to_string())
+        .cell_markdown(&program, &t.done_criteria)
         .unwrap_or_default();
     let rows: Vec<BacklogRow> = into
         .iter()

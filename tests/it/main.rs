@@ -28,6 +28,7 @@ mod sheet;
 mod transitions;
 mod untrusted;
 mod util;
+mod views;
 mod workflow;
 
 #[test]
