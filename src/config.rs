@@ -305,9 +305,24 @@ pub struct AgentConfig {
     /// overrides it): passed to the agent where it has a flag, and enforced
     /// by orch where the agent reports usage.
     pub budget: Option<Budget>,
+    /// Where each task's agent works: `worktree` (the default), on its own
+    /// branch `orch/<ID>` in its own linked worktree, judged exactly from
+    /// the branch; `none`, every agent of a run in the shared work tree.
+    /// `orch dispatch --isolate` overrides it.
+    pub isolate: Option<Isolate>,
     /// Task branches and worktrees (`orch integrate`, `orch clean`): branch
     /// names, the environment of each worktree.
     pub worktree: WorktreeConfig,
+}
+
+/// Where a dispatched task's agent works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolate {
+    /// A branch `orch/<ID>` and a linked worktree per task.
+    Worktree,
+    /// The shared work tree.
+    None,
 }
 
 /// How isolated runs set up each task's branch and worktree.

@@ -42,6 +42,11 @@ pub struct DispatchArgs {
     /// Record each proposal in the ledger (one transition commit per task)
     #[arg(long)]
     pub record: bool,
+    /// Where each agent works: `worktree`, its own branch `orch/<ID>` and
+    /// worktree (default: config `agent.isolate`, else worktree); `none`,
+    /// the shared work tree
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub isolate: Option<crate::config::Isolate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,14 +136,17 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         let program = ws.load()?;
         let (planned, label) = clear(&program, &args.targets)?;
         let settings = settings(args, &program);
-        let prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+        let isolation = isolation(args, &program, &ws)?;
+        let prepared = dispatch::prepare(
+            &ws.root, &ws.dir, &program, planned, &label, settings, isolation,
+        )?;
         dispatch::check_programs(&prepared)?;
         if g.format == Format::Json {
             let tasks: Vec<_> = prepared
                 .jobs
                 .iter()
                 .zip(&prepared.run.tasks)
-                .map(|(j, f)| json!({"task": j.id, "argv": j.argv, "adapter": f.adapter, "log": f.log}))
+                .map(|(j, f)| json!({"task": j.id, "argv": j.argv, "adapter": f.adapter, "log": f.log, "branch": f.branch.as_ref().map(|b| &b.branch), "worktree": f.branch.as_ref().map(|b| &b.worktree)}))
                 .collect();
             let v = json!({"dry_run": true, "jobs": settings.jobs, "tasks": tasks});
             print_json(out, &v)?;
@@ -156,9 +164,16 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
     let program = session.load()?;
     let (planned, label) = clear(&program, &args.targets)?;
     let settings = settings(args, &program);
-    let mut prepared = dispatch::prepare(&ws.root, &ws.dir, &program, planned, &label, settings)?;
+    let isolation = isolation(args, &program, &ws)?;
+    let ids: Vec<String> = planned.iter().map(|p| p.id.clone()).collect();
+    if let dispatch::Isolation::Worktree(iso) = &isolation {
+        preflight(&ws, iso, &ids)?;
+    }
+    let isolated = matches!(isolation, dispatch::Isolation::Worktree(_));
+    let mut prepared = dispatch::prepare(
+        &ws.root, &ws.dir, &program, planned, &label, settings, isolation,
+    )?;
     dispatch::check_programs(&prepared)?;
-    let ids: Vec<String> = prepared.jobs.iter().map(|j| j.id.clone()).collect();
     dispatch::mark_in_progress(&session, &label, &prepared.run.run, &ids)?;
     drop(session);
 
@@ -182,8 +197,61 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         Vec::new()
     };
     let report = dispatch::write_report(&ws.root, &ws.dir, run, &verdicts)?;
-    let left = uncommitted(&ws, args.record);
+    let left = uncommitted(&ws, args.record && !isolated);
     print(g, out, run, &verdicts, &records, &report, &left)
+}
+
+/// The isolation of this run: `--isolate`, else config `agent.isolate`,
+/// else `worktree`, which needs a git repository with a commit (without
+/// one, the default falls back to the shared folder; asking for it
+/// refuses).
+fn isolation(
+    args: &DispatchArgs,
+    program: &Program,
+    ws: &Workspace,
+) -> Result<dispatch::Isolation> {
+    use crate::config::Isolate;
+    let asked = args.isolate.or(program.config.agent.isolate);
+    if asked == Some(Isolate::None) {
+        return Ok(dispatch::Isolation::Shared);
+    }
+    let head = crate::git::Repo::discover(&ws.root)
+        .ok()
+        .flatten()
+        .map(|r| r.resolve("HEAD").is_ok());
+    match (head, asked) {
+        (Some(true), _) => Ok(dispatch::Isolation::Worktree(crate::isolate::Settings::of(
+            &program.config,
+        )?)),
+        (_, None) => Ok(dispatch::Isolation::Shared),
+        (found, Some(_)) => Err(Error::with_help(
+            if found.is_some() {
+                "`--isolate worktree` needs a commit to start each task's branch at: HEAD has none"
+            } else {
+                "`--isolate worktree` needs a git repository: each task gets a branch and a worktree"
+            },
+            "make a first commit in a git repository, or dispatch with `--isolate none` (the shared work tree)",
+        )),
+    }
+}
+
+/// Refuse (exit 2, nothing started) when a task's branch or worktree is
+/// left from an earlier run.
+fn preflight(ws: &Workspace, iso: &crate::isolate::Settings, ids: &[String]) -> Result<()> {
+    let Some(repo) = crate::git::Repo::discover(&ws.root).ok().flatten() else {
+        return Ok(());
+    };
+    let problems = crate::isolate::unit::preflight(&repo, iso, ids)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::with_help(
+        format!(
+            "refusing to dispatch; nothing was started:\n  - {}",
+            problems.join("\n  - ")
+        ),
+        "bring the earlier work in or remove it (`orch integrate`, `orch clean`), then dispatch again",
+    ))
 }
 
 /// After `--record`: the work-tree paths left uncommitted (the agents'
@@ -293,6 +361,20 @@ fn print(
                 v.task,
                 v.proposal.map_or("-", |p| p.as_str()),
                 v.reasons.join("; ")
+            )?;
+        }
+        let branches: Vec<&str> = run
+            .tasks
+            .iter()
+            .filter_map(|f| f.branch.as_ref())
+            .filter(|b| b.tip.is_some())
+            .map(|b| b.branch.as_str())
+            .collect();
+        if !branches.is_empty() {
+            writeln!(
+                out,
+                "branches: {} (`orch integrate` brings the done tasks' work into the current branch)",
+                branches.join(", ")
             )?;
         }
         for (t, r) in records {

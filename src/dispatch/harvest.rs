@@ -186,6 +186,35 @@ pub struct TaskFacts {
     pub waiting: Option<String>,
     /// The result recorded in the ledger, once it is.
     pub recorded: Option<Outcome>,
+    /// Its branch and worktree, when it ran isolated (`--isolate
+    /// worktree`): what it changed is exactly base..tip.
+    pub branch: Option<BranchFacts>,
+}
+
+/// A task's branch in an isolated run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BranchFacts {
+    /// `orch/<ID>`.
+    pub branch: String,
+    /// The worktree the agent ran in (`{repo}`), as shown to people.
+    pub worktree: String,
+    /// The commit the branch started at (`ORCH_BASE`).
+    pub base: Option<String>,
+    /// Dependencies' branches merged into the base (not yet integrated).
+    pub merged: Vec<String>,
+    /// The branch's tip once orch sealed what the agent left.
+    pub tip: Option<String>,
+    /// Every path base..tip changed (both sides of a rename), sorted.
+    pub changed: Vec<String>,
+    /// Paths orch committed for the agent in the seal.
+    pub sealed: Vec<String>,
+    /// Commits the agent made itself.
+    pub agent_commits: usize,
+    /// Why its branch holds no verdict-worthy record (the seal failed).
+    pub error: Option<String>,
+    /// What making the worktree or sealing it noticed.
+    pub notes: Vec<String>,
 }
 
 impl TaskFacts {
@@ -428,6 +457,8 @@ pub fn touched_by(f: &TaskFacts, root: &Path) -> Vec<String> {
 pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path) -> Vec<Changes> {
     let overlaps = |a: &TaskFacts, b: &TaskFacts| {
         a.folder == b.folder
+            && a.branch.is_none()
+            && b.branch.is_none()
             && match (a.started_ms, a.ended_ms, b.started_ms, b.ended_ms) {
                 (Some(s1), Some(e1), Some(s2), Some(e2)) => s1 <= e2 && s2 <= e1,
                 _ => false,
@@ -438,6 +469,9 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
         .iter()
         .enumerate()
         .map(|(i, f)| {
+            if let Some(b) = &f.branch {
+                return branch_changes(f, b);
+            }
             let others: Vec<usize> = (0..facts.len())
                 .filter(|&j| j != i && overlaps(f, &facts[j]))
                 .collect();
@@ -481,6 +515,31 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
             }
         })
         .collect()
+}
+
+/// An isolated task's changes: exactly base..tip of its branch, whatever
+/// tool made them, plus any path its stream reported outside its worktree
+/// (absolute: always outside its scope). Unknown when the branch was never
+/// sealed.
+fn branch_changes(f: &TaskFacts, b: &BranchFacts) -> Changes {
+    let files = b.tip.as_ref().map(|_| {
+        let mut v = b.changed.clone();
+        v.extend(
+            f.events
+                .iter()
+                .flat_map(|e| &e.paths)
+                .filter(|p| Path::new(p.as_str()).is_absolute())
+                .cloned(),
+        );
+        v.sort();
+        v.dedup();
+        v
+    });
+    Changes {
+        files,
+        alongside: Vec::new(),
+        attribution: Attribution::Exact,
+    }
 }
 
 fn rank(o: Outcome) -> u8 {
@@ -560,6 +619,10 @@ pub fn judge(
         (Some(c), Some(s)) => outside_scope(s, c),
         (Some(_), None) => {
             notes.push("the card's scope cannot be read: scope not checked".into());
+            Vec::new()
+        }
+        (None, _) if f.branch.is_some() => {
+            notes.push("changed files unknown: its branch was not sealed".into());
             Vec::new()
         }
         (None, _) => {
@@ -705,6 +768,9 @@ pub fn judge(
             fail.push(format!("over budget: {over}"));
         }
         let mut partial = Vec::new();
+        if let Some(e) = f.branch.as_ref().and_then(|b| b.error.as_ref()) {
+            partial.push(e.clone());
+        }
         if !violations.is_empty() {
             partial.push(format!("changed {} outside its scope", list(&violations)));
         }

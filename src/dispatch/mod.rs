@@ -64,9 +64,24 @@ pub struct Settings {
     pub grace: Duration,
 }
 
+/// Where a run's agents work.
+#[derive(Clone, Debug)]
+pub enum Isolation {
+    /// Every agent in the shared work tree (`--isolate none`).
+    Shared,
+    /// A branch and a linked worktree per task (`--isolate worktree`).
+    Worktree(crate::isolate::Settings),
+}
+
 /// A run ready to start: its facts so far, one job per task, and what
 /// harvest needs.
 pub struct Prepared {
+    /// The work tree's top.
+    pub root: PathBuf,
+    pub isolation: Isolation,
+    /// Each task's dependencies (a split one stands for its children), in
+    /// backlog order: an isolated task's base holds their branches' work.
+    pub deps: Vec<Vec<String>>,
     pub run: RunFile,
     pub jobs: Vec<Job>,
     pub contexts: Vec<TaskContext>,
@@ -96,8 +111,19 @@ pub fn prepare(
     planned: Vec<Planned>,
     label: &str,
     settings: Settings,
+    isolation: Isolation,
 ) -> Result<Prepared> {
     let config = &program.config.agent;
+    let repo = match isolation {
+        Isolation::Shared => None,
+        Isolation::Worktree(_) => Some(crate::git::Repo::discover(root)?.ok_or_else(|| {
+            Error::with_help(
+                "`--isolate worktree` needs a git repository: each task gets a branch and a worktree",
+                "run inside a git clone, or dispatch with `--isolate none` (the shared work tree)",
+            )
+        })?),
+    };
+    let index = Index::build(program);
     let command = config.command();
     let patterns = harvest::patterns(&config.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
@@ -137,9 +163,29 @@ pub fn prepare(
     let mut facts = Vec::new();
     let mut contexts = Vec::new();
     let mut refusals = Vec::new();
+    let mut deps = Vec::new();
     for p in planned {
-        match unit::build(&program.config, kind, &paths, root, p) {
-            Ok(u) => {
+        let id = p.id.clone();
+        let folder = match (&isolation, &repo) {
+            (Isolation::Worktree(_), Some(repo)) => crate::isolate::worktree_path(repo, &id),
+            _ => root.to_path_buf(),
+        };
+        match unit::build(&program.config, kind, &paths, &folder, p) {
+            Ok(mut u) => {
+                if let Isolation::Worktree(iso) = &isolation {
+                    u.facts.folder = String::new();
+                    u.facts.branch = Some(harvest::BranchFacts {
+                        branch: iso.branch(&id),
+                        worktree: display_path(root, &folder),
+                        ..Default::default()
+                    });
+                }
+                deps.push(
+                    index
+                        .task(&id)
+                        .map(|t| crate::isolate::unit::dep_ids(&index, t))
+                        .unwrap_or_default(),
+                );
                 jobs.push(u.job);
                 facts.push(u.facts);
                 contexts.push(u.context);
@@ -157,6 +203,9 @@ pub fn prepare(
         ));
     }
     Ok(Prepared {
+        root: root.to_path_buf(),
+        isolation,
+        deps,
         run: RunFile {
             run: run_id,
             started: time::rfc3339(now),
@@ -185,7 +234,10 @@ pub fn check_programs(p: &Prepared) -> Result<()> {
         .iter()
         .filter_map(|j| {
             let program = j.argv.first().map_or("", String::as_str);
-            unit::resolve_program(program, &j.cwd)
+            // A task's worktree is made when the run starts: a relative
+            // program is looked for where the worktree checks it out.
+            let folder = if j.cwd.exists() { &j.cwd } else { &p.root };
+            unit::resolve_program(program, folder)
                 .err()
                 .map(|e| format!("`{}`: {e}", j.id))
         })
@@ -485,10 +537,19 @@ pub fn load_facts(root: &Path, dir: &Path, run: Option<&str>) -> Result<RunFile>
     })
 }
 
-/// Run the units, showing progress, and fill in the run's facts. Each
-/// folder the agents work in is recorded (HEAD and dirty paths) before the
-/// first agent starts and after each one ends; an agent's changes are those
-/// between the last record before it started and the one after it ended.
+/// Run the units, showing progress, and fill in the run's facts.
+///
+/// Shared work tree: each folder the agents work in is recorded (HEAD and
+/// dirty paths) before the first agent starts and after each one ends; an
+/// agent's changes are those between the last record before it started
+/// and the one after it ended.
+///
+/// Isolated: before the agents, each task gets its branch at its base and
+/// its worktree ([`crate::isolate::unit::enter`]), then the setup command
+/// runs in each; when an agent ends, orch seals what it left onto its
+/// branch ([`crate::isolate::unit::leave`]) and its changes are exactly
+/// base..tip. A task whose worktree or setup fails is finished as one that
+/// could not start; the others run.
 pub fn execute(
     root: &Path,
     dir: &Path,
@@ -510,14 +571,82 @@ pub fn execute(
         true,
     )?;
     save_facts(root, dir, &p.run)?;
+    let repo = crate::git::Repo::discover(root).ok().flatten();
+    let head = repo.as_ref().and_then(|r| r.resolve("HEAD").ok());
+    let n = p.jobs.len();
+    let mut runnable = vec![true; n];
+    let mut entered: Vec<Option<crate::isolate::unit::Isolated>> = vec![None; n];
+    let isolation = p.isolation.clone();
+    match (&isolation, &repo) {
+        (Isolation::Worktree(settings), Some(repo)) => {
+            let head = head.ok_or_else(|| {
+                Error::with_help(
+                    "HEAD has no commit: a task's branch starts at one",
+                    "make a first commit, or dispatch with `--isolate none`",
+                )
+            })?;
+            for i in 0..n {
+                let id = p.jobs[i].id.clone();
+                let made = crate::isolate::unit::base_for(repo, settings, &id, &p.deps[i], head)
+                    .and_then(|(base, merged)| {
+                        crate::isolate::unit::enter(
+                            repo, settings, root, &id, base, &p.run.run, stop,
+                        )
+                        .map(|iso| (iso, merged))
+                    });
+                let f = &mut p.run.tasks[i];
+                match made {
+                    Ok((iso, merged)) => {
+                        p.jobs[i]
+                            .env
+                            .push(("ORCH_BASE".into(), iso.base.to_string()));
+                        if let Some(b) = &mut f.branch {
+                            b.base = Some(iso.base.to_string());
+                            b.merged = merged;
+                            b.notes.extend(iso.notes.iter().cloned());
+                        }
+                        entered[i] = Some(iso);
+                    }
+                    Err(e) => {
+                        f.state = State::Finished;
+                        f.spawn_error =
+                            Some(format!("its branch and worktree could not be made: {e}"));
+                        runnable[i] = false;
+                    }
+                }
+            }
+            setup(root, p, settings, &entered, &mut runnable, stop);
+            save_facts(root, dir, &p.run)?;
+        }
+        (Isolation::Worktree(_), None) => {
+            return Err(Error::with_help(
+                "`--isolate worktree` needs a git repository",
+                "dispatch with `--isolate none` (the shared work tree)",
+            ));
+        }
+        (Isolation::Shared, _) => {
+            if let Some(h) = head {
+                for j in &mut p.jobs {
+                    j.env.push(("ORCH_BASE".into(), h.to_string()));
+                }
+            }
+        }
+    }
+    let isolated = matches!(p.isolation, Isolation::Worktree(_));
     let skip = vec![
         format!("{}/logs/", p.dir_rel),
         format!("{}/runs/", p.dir_rel),
     ];
-    // One watcher per folder the agents work in.
+    // The jobs that run, and one watcher per shared folder they work in.
+    let order: Vec<usize> = (0..n).filter(|&i| runnable[i]).collect();
+    let jobs: Vec<Job> = order.iter().map(|&i| p.jobs[i].clone()).collect();
     let mut watchers: Vec<(PathBuf, unit::Watcher)> = Vec::new();
-    let mut watcher_of: Vec<usize> = Vec::new();
-    for j in &p.jobs {
+    let mut watcher_of: Vec<Option<usize>> = Vec::new();
+    for j in &jobs {
+        if isolated {
+            watcher_of.push(None);
+            continue;
+        }
         let at = match watchers.iter().position(|(f, _)| *f == j.cwd) {
             Some(at) => at,
             None => {
@@ -525,10 +654,10 @@ pub fn execute(
                 watchers.len() - 1
             }
         };
-        watcher_of.push(at);
+        watcher_of.push(Some(at));
     }
-    let mut base: Vec<usize> = vec![0; p.jobs.len()];
-    let ids: Vec<String> = p.jobs.iter().map(|j| j.id.clone()).collect();
+    let mut marks: Vec<usize> = vec![0; jobs.len()];
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     let limits = Limits {
         jobs: p.settings.jobs,
         timeout: p.settings.timeout,
@@ -536,18 +665,25 @@ pub fn execute(
         grace: p.settings.grace,
     };
     let header = p.run_header();
+    let run_id = p.run.run.clone();
     let facts = &mut p.run.tasks;
-    let ends = process::run(&p.jobs, limits, stop, &mut |event| {
+    let settings = match &p.isolation {
+        Isolation::Worktree(s) => Some(s),
+        Isolation::Shared => None,
+    };
+    let ends = process::run(&jobs, limits, stop, &mut |event| {
         match &event {
             Event::Started { job, .. } => {
-                base[*job] = watchers[watcher_of[*job]].1.mark();
-                facts[*job].state = State::Running;
+                if let Some(w) = watcher_of[*job] {
+                    marks[*job] = watchers[w].1.mark();
+                }
+                facts[order[*job]].state = State::Running;
             }
             Event::Activity { job, what } => {
                 // A person is needed: say so in the run file at once, for
                 // `orch status`.
                 if let Some(q) = what.strip_prefix(event::WAITING) {
-                    facts[*job].waiting = Some(q.to_string());
+                    facts[order[*job]].waiting = Some(q.to_string());
                     let _ = save_facts(
                         root,
                         dir,
@@ -559,7 +695,8 @@ pub fn execute(
                 }
             }
             Event::Finished { job, end } => {
-                let f = &mut facts[*job];
+                let i = order[*job];
+                let f = &mut facts[i];
                 f.state = State::Finished;
                 f.started = Some(time::rfc3339(end.started));
                 f.ended = Some(time::rfc3339(end.ended));
@@ -578,11 +715,13 @@ pub fn execute(
                 f.events = end.events.clone().map(|mut e| {
                     // Paths in run files are repository-relative.
                     for path in &mut e.paths {
-                        *path = harvest::normalize(path, &p.jobs[*job].cwd);
+                        *path = harvest::normalize(path, &jobs[*job].cwd);
                     }
                     e
                 });
-                if let Some(seen) = watchers[watcher_of[*job]].1.since(base[*job]) {
+                if let Some(w) = watcher_of[*job]
+                    && let Some(seen) = watchers[w].1.since(marks[*job])
+                {
                     f.changed = Some(seen.worktree);
                     f.committed = seen.committed;
                     if seen.head_before != seen.head_after {
@@ -590,12 +729,25 @@ pub fn execute(
                         f.head_after = seen.head_after;
                     }
                 }
+                if let (Some(settings), Some(repo), Some(iso)) = (settings, &repo, &entered[i]) {
+                    seal(repo, settings, iso, &run_id, f);
+                }
+                // The seal is the record: say so in the run file at once.
+                let _ = save_facts(
+                    root,
+                    dir,
+                    &RunFile {
+                        tasks: facts.clone(),
+                        ..header.clone()
+                    },
+                );
             }
             _ => {}
         }
         ui.event(&ids, &event);
     });
-    for (f, end) in p.run.tasks.iter_mut().zip(&ends) {
+    for (k, end) in ends.iter().enumerate() {
+        let f = &mut p.run.tasks[order[k]];
         if end.is_none() && f.state != State::Finished {
             f.state = State::NotStarted;
         }
@@ -603,6 +755,98 @@ pub fn execute(
     p.run.interrupted = stop.load(Ordering::SeqCst);
     p.run.ended = Some(time::rfc3339(SystemTime::now()));
     save_facts(root, dir, &p.run)
+}
+
+/// Run the configured setup command in each task's worktree (as many at
+/// once as agents), its output to `logs/<ID>.setup.log`; a task whose setup
+/// fails does not run.
+fn setup(
+    root: &Path,
+    p: &mut Prepared,
+    settings: &crate::isolate::Settings,
+    entered: &[Option<crate::isolate::unit::Isolated>],
+    runnable: &mut [bool],
+    stop: &AtomicBool,
+) {
+    if settings.setup.is_empty() {
+        return;
+    }
+    let order: Vec<usize> = (0..p.jobs.len())
+        .filter(|&i| runnable[i] && entered[i].is_some())
+        .collect();
+    let logs: Vec<String> = order
+        .iter()
+        .map(|&i| format!("{}/logs/{}.setup.log", p.dir_rel, p.jobs[i].id))
+        .collect();
+    let jobs: Vec<Job> = order
+        .iter()
+        .zip(&logs)
+        .map(|(&i, log)| Job {
+            id: p.jobs[i].id.clone(),
+            argv: settings.setup.clone(),
+            cwd: p.jobs[i].cwd.clone(),
+            env: p.jobs[i].env.clone(),
+            log: root.join(log),
+            adapter: None,
+            budget: None,
+        })
+        .collect();
+    let limits = Limits {
+        jobs: p.settings.jobs,
+        timeout: Some(settings.setup_timeout),
+        idle: None,
+        grace: p.settings.grace,
+    };
+    let ends = process::run(&jobs, limits, stop, &mut |_| {});
+    for ((&i, log), end) in order.iter().zip(&logs).zip(ends) {
+        let ran = crate::isolate::env::Ran::of(end.as_ref());
+        if ran.ok() {
+            continue;
+        }
+        let f = &mut p.run.tasks[i];
+        f.state = State::Finished;
+        f.spawn_error = Some(format!(
+            "its setup command failed ({}; log `{log}`)",
+            ran.describe()
+        ));
+        runnable[i] = false;
+    }
+}
+
+/// Seal what an isolated task's agent left onto its branch and record its
+/// exact changes, base..tip, in its facts.
+fn seal(
+    repo: &crate::git::Repo,
+    settings: &crate::isolate::Settings,
+    iso: &crate::isolate::unit::Isolated,
+    run: &str,
+    f: &mut harvest::TaskFacts,
+) {
+    let left = crate::isolate::unit::leave(repo, settings, iso, run);
+    let Some(b) = &mut f.branch else { return };
+    match left {
+        Ok(left) => {
+            b.tip = Some(left.tip.to_string());
+            b.changed = crate::isolate::unit::changed_paths(&left.changes);
+            b.sealed = left.committed;
+            b.agent_commits = left.agent_commits;
+            b.notes.extend(left.notes);
+            f.changed = Some(b.changed.clone());
+            f.committed = left.agent_paths;
+            if let Some(h) = left.agent_head
+                && h != iso.base
+            {
+                f.head_before = Some(iso.base.to_string());
+                f.head_after = Some(h.to_string());
+            }
+        }
+        Err(e) => {
+            b.error = Some(format!(
+                "what it left in its worktree could not be committed to `{}`: {e}",
+                b.branch
+            ));
+        }
+    }
 }
 
 impl Prepared {

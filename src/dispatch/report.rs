@@ -128,6 +128,39 @@ pub fn render(run: &RunFile, verdicts: &[Verdict], dir_rel: &str) -> String {
         if let Some(p) = &f.last_message {
             s.push_str(&format!("- Last message: {}\n", code(p)));
         }
+        if let Some(b) = &f.branch {
+            let short = |h: &Option<String>| {
+                h.as_deref()
+                    .map_or("?".to_string(), |h| h[..h.len().min(10)].to_string())
+            };
+            let mut line = format!(
+                "- Branch: {} in worktree {}, from {} to {}",
+                code(&b.branch),
+                code(&b.worktree),
+                short(&b.base),
+                short(&b.tip)
+            );
+            if !b.merged.is_empty() {
+                line.push_str(&format!(
+                    "; its base merges {}",
+                    b.merged
+                        .iter()
+                        .map(|m| code(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            line.push_str(&format!(
+                "; {} commit(s) by the agent, {} path(s) committed by orch",
+                b.agent_commits,
+                b.sealed.len()
+            ));
+            s.push_str(&line);
+            s.push('\n');
+            for n in &b.notes {
+                s.push_str(&format!("  - {}\n", cell(n)));
+            }
+        }
         if let Some(u) = v.usage {
             s.push_str(&format!("- Tokens and cost: {}\n", u.describe()));
         }
@@ -142,6 +175,7 @@ pub fn render(run: &RunFile, verdicts: &[Verdict], dir_rel: &str) -> String {
             s.push_str(&format!("- Budget: {}\n", parts.join(", ")));
         }
         let how = match v.attribution {
+            Attribution::Exact if f.branch.is_some() => " (exact: its branch since its base)",
             Attribution::Exact => " (exact: it ran alone in its folder)",
             Attribution::Shared => {
                 " (shared: other agents ran in its folder at the same time; see the notes)"

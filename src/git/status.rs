@@ -31,6 +31,14 @@ impl Repo {
                 Item::IndexWorktree(WorktreeItem::Rewrite { source, .. }) => {
                     paths.push(lossy(source.rela_path()));
                 }
+                // A rename staged (`git mv`): its old path is gone too.
+                Item::TreeIndex(gix::diff::index::Change::Rewrite {
+                    source_location,
+                    copy: false,
+                    ..
+                }) => {
+                    paths.push(lossy(source_location.as_ref()));
+                }
                 _ => {}
             }
             paths.push(lossy(item.location()));

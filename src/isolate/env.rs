@@ -123,6 +123,27 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// How a job of [`process::run`] ended; `None`: it never started (the
+    /// run was interrupted first).
+    pub fn of(end: Option<&process::End>) -> Ran {
+        match end {
+            Some(end) => Ran {
+                code: end
+                    .shell_code()
+                    .unwrap_or(if end.spawn_error.is_some() { 127 } else { 1 }),
+                killed: end.killed,
+                spawn_error: end.spawn_error.clone(),
+                duration: end.duration,
+            },
+            None => Ran {
+                code: 130,
+                killed: Some(Kill::Interrupted),
+                spawn_error: None,
+                duration: Duration::ZERO,
+            },
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.code == 0 && self.killed.is_none() && self.spawn_error.is_none()
     }
@@ -172,22 +193,7 @@ pub fn run(
         grace: crate::dispatch::GRACE,
     };
     let ends = process::run(std::slice::from_ref(&job), limits, stop, &mut |_| {});
-    match ends.into_iter().next().flatten() {
-        Some(end) => Ran {
-            code: end
-                .shell_code()
-                .unwrap_or(if end.spawn_error.is_some() { 127 } else { 1 }),
-            killed: end.killed,
-            spawn_error: end.spawn_error,
-            duration: end.duration,
-        },
-        None => Ran {
-            code: 130,
-            killed: Some(Kill::Interrupted),
-            spawn_error: None,
-            duration: Duration::ZERO,
-        },
-    }
+    Ran::of(ends.first().and_then(Option::as_ref))
 }
 
 /// Run the configured setup command in a worktree, if there is one.

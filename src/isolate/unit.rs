@@ -40,6 +40,10 @@ pub struct Left {
     pub committed: Vec<String>,
     /// Commits the agent made itself.
     pub agent_commits: usize,
+    /// The worktree's HEAD when the agent ended (before the seal).
+    pub agent_head: Option<Oid>,
+    /// Paths the agent's own commits changed since the base.
+    pub agent_paths: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -89,28 +93,15 @@ pub fn preflight(repo: &Repo, settings: &Settings, ids: &[String]) -> Result<Vec
     Ok(out)
 }
 
-/// The commit a task starts from, and the dependency branches merged into
-/// it. A dependency whose branch (`orch/<DEP>`) exists and is not yet
-/// integrated into HEAD is merged in: the base is then a commit whose
-/// parents are HEAD and those branches' tips (reachable only from the
-/// task's branch), so the agent sees its parents' work, and the task's own
-/// changes are still exactly base..branch. Without such dependencies the
-/// base is HEAD.
-pub fn base_for(
-    repo: &Repo,
-    settings: &Settings,
-    index: &Index,
-    task: &Task,
-    head: Oid,
-    integrated: &HashSet<(String, Oid)>,
-) -> Result<(Oid, Vec<String>)> {
+/// A task's dependencies (a split one stands for its children, which are
+/// what did the work), in backlog order.
+pub fn dep_ids(index: &Index, task: &Task) -> Vec<String> {
     let mut deps: Vec<String> = Vec::new();
     let mut stack: Vec<String> = task
         .deps
         .iter()
         .map(|d| d.value.trim().to_string())
         .collect();
-    // A split dependency stands for its children.
     let mut seen = HashSet::new();
     while let Some(d) = stack.pop() {
         if !seen.insert(d.clone()) {
@@ -123,31 +114,54 @@ pub fn base_for(
         deps.push(d);
     }
     deps.sort_by_key(|d| index.position(d));
-    let mut pending: Vec<(String, String, Oid)> = Vec::new();
+    deps
+}
+
+/// The commit a task starts from, and the dependency branches merged into
+/// it. A dependency integrated into HEAD (or without a branch: it ran in
+/// the shared work tree, whose commits HEAD holds) needs nothing: the base
+/// is HEAD. A dependency whose branch (`orch/<DEP>`) holds work not yet
+/// integrated is merged in: the base is then a commit whose parents are
+/// HEAD and those branches' tips (reachable only from the task's branch),
+/// so the agent sees its parents' work, and the task's own changes are
+/// still exactly base..branch. `orch integrate` brings the dependencies in
+/// first, then the task, whose merge applies only its own changes.
+pub fn base_for(
+    repo: &Repo,
+    settings: &Settings,
+    task: &str,
+    deps: &[String],
+    head: Oid,
+) -> Result<(Oid, Vec<String>)> {
+    let mut pending: Vec<(String, String, Oid, Oid)> = Vec::new();
     for d in deps {
-        let branch = settings.branch(&d);
-        if let Some(tip) = repo.branch_tip(&branch)?
-            && !integrated.contains(&(d.clone(), tip))
-        {
-            pending.push((d, branch, tip));
+        let branch = settings.branch(d);
+        let Some(tip) = repo.branch_tip(&branch)? else {
+            continue;
+        };
+        let record = super::integrate::read_branch(repo, d, tip)?;
+        if repo.tree_of_commit(tip)? == repo.tree_of_commit(record.base)? {
+            continue;
         }
+        if super::integrate::integrated(repo, &[record.base])?.contains(&(d.clone(), tip)) {
+            continue;
+        }
+        pending.push((d.clone(), branch, tip, record.base));
     }
     if pending.is_empty() {
         return Ok((head, Vec::new()));
     }
     let merger = repo.merger()?;
     let mut ours = repo.tree_of_commit(head)?;
-    for (d, branch, tip) in &pending {
-        let record = super::integrate::read_branch(repo, d, *tip)?;
-        let base_tree = repo.tree_of_commit(record.base)?;
+    for (d, branch, tip, base) in &pending {
+        let base_tree = repo.tree_of_commit(*base)?;
         let theirs = repo.tree_of_commit(*tip)?;
         match merger.merge(base_tree, ours, theirs, ("HEAD", branch))? {
             Merged::Clean(t) => ours = t,
             Merged::Conflicts(paths) => {
                 return Err(Error::with_help(
                     format!(
-                        "`{}` depends on `{d}`, whose branch `{branch}` does not merge with HEAD and the other dependencies in {}",
-                        task.id,
+                        "`{task}` depends on `{d}`, whose branch `{branch}` does not merge with HEAD and the other dependencies in {}",
                         paths
                             .iter()
                             .map(|p| format!("`{p}`"))
@@ -161,18 +175,16 @@ pub fn base_for(
             }
         }
     }
-    let names: Vec<&str> = pending.iter().map(|(_, b, _)| b.as_str()).collect();
+    let names: Vec<&str> = pending.iter().map(|(_, b, _, _)| b.as_str()).collect();
     let mut parents = vec![head];
-    parents.extend(pending.iter().map(|(_, _, t)| *t));
+    parents.extend(pending.iter().map(|(_, _, t, _)| *t));
     let message = format!(
-        "orch({}): base with {} merged into {}\n\nThe work of the dependencies not yet integrated, so the task starts from it.\n\nOrch-Base-For: {}\n",
-        task.id,
+        "orch({task}): base with {} merged into {}\n\nThe work of the dependencies not yet integrated, so the task starts from it.\n\nOrch-Base-For: {task}\n",
         names.join(", "),
         short(head),
-        task.id
     );
     let commit = repo.write_commit(ours, &parents, &message)?;
-    Ok((commit, pending.into_iter().map(|(_, b, _)| b).collect()))
+    Ok((commit, pending.into_iter().map(|(_, b, _, _)| b).collect()))
 }
 
 /// Create the task's branch at `base` and its linked worktree, then copy
@@ -220,6 +232,12 @@ pub fn leave(repo: &Repo, settings: &Settings, iso: &Isolated, run: &str) -> Res
         Some(h) => wt.first_parents(h, Some(iso.base), 100_000)?.len(),
         None => 0,
     };
+    let agent_paths = match head {
+        Some(h) if h != iso.base => {
+            changed_paths(&repo.changes(&iso.base.to_string(), &h.to_string())?)
+        }
+        _ => Vec::new(),
+    };
     let message = format!(
         "orch({task}): seal run {run}\n\nWhat the agent left in its worktree (tracked and untracked, not ignored), \
          committed by orch; the agent made {agent_commits} commit(s) of its own.\n\n{TASK}: {task}\n{RUN}: {run}\n{BASE}: {base}\n",
@@ -251,6 +269,8 @@ pub fn leave(repo: &Repo, settings: &Settings, iso: &Isolated, run: &str) -> Res
         changes,
         committed: sealed.committed,
         agent_commits,
+        agent_head: head,
+        agent_paths,
         notes,
     })
 }

@@ -13,10 +13,8 @@ use serde_json::{Value, json};
 use crate::dispatch::{CODEX, Fixture, T, stderr, stdout, t, task, tc};
 use crate::util::git;
 
-const CLAUDE: &str =
-    "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: claude\n";
-const GEMINI: &str =
-    "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: gemini\n";
+const CLAUDE: &str = "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: claude\n";
+const GEMINI: &str = "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: gemini\n";
 
 /// One task `P1-A-01` with the check `cargo test`, run by `agent`.
 fn one(agent: &'static str, config: &str) -> Fixture {
@@ -314,8 +312,7 @@ fn live_progress_shows_what_the_agent_is_doing() {
 
 #[test]
 fn a_missing_or_unexecutable_agent_program_is_refused_with_nothing_committed() {
-    let config =
-        "agent:\n  command: [\"agents/nope.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n";
+    let config = "agent:\n  isolate: none\n  command: [\"agents/nope.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n";
     let f = Fixture::new(&[t("P1-A-01", "ok-agent.sh")], config);
     let head = f.head();
     for args in [
@@ -343,7 +340,7 @@ fn a_missing_or_unexecutable_agent_program_is_refused_with_nothing_committed() {
         "{}",
         stderr(&out)
     );
-    let config = "agent:\n  command: [\"no-such-agent-on-path\", \"{prompt}\"]\n";
+    let config = "agent:\n  isolate: none\n  command: [\"no-such-agent-on-path\", \"{prompt}\"]\n";
     std::fs::write(f.root().join(".orchestrator/config.yaml"), config).expect("config");
     git(f.root(), &["commit", "-qam", "config"]);
     let head2 = f.head();
@@ -384,7 +381,7 @@ fn a_program_lint_reports_errors_for_is_refused_naming_them() {
 fn a_placeholder_value_that_reads_as_an_option_is_refused() {
     let mut a = t("P1-A-01", "ok-agent.sh");
     a.goal = "--dangerously-bypass-approvals-and-sandbox now";
-    let config = "agent:\n  command: [\"agents/{task}.sh\", \"{prompt}\"]\n  adapter: generic\n  prompt: \"{goal}\"\n";
+    let config = "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{prompt}\"]\n  adapter: generic\n  prompt: \"{goal}\"\n";
     let f = Fixture::new(&[a], config);
     let head = f.head();
     let out = f.orch(&["dispatch", "P1-A-01"]);
@@ -425,7 +422,7 @@ fn the_default_command_is_the_codex_preset_and_works() {
 fn the_claude_preset_runs_with_its_flags() {
     let f = Fixture::new(
         &[tc("P1-A-01", "ok-agent.sh")],
-        "agent:\n  preset: claude\n",
+        "agent:\n  isolate: none\n  preset: claude\n",
     );
     let (code, v) = {
         let out = f.orch_path(&["dispatch", "P1-A-01", "--format", "json"]);
@@ -443,7 +440,7 @@ fn the_claude_preset_runs_with_its_flags() {
 fn the_gemini_preset_runs_with_the_report_in_its_prompt() {
     let f = Fixture::new(
         &[tc("P1-A-01", "ok-agent.sh")],
-        "agent:\n  preset: gemini\n",
+        "agent:\n  isolate: none\n  preset: gemini\n",
     );
     let out = f.orch_path(&["dispatch", "P1-A-01", "--format", "json"]);
     let v: Value =

@@ -329,7 +329,7 @@ fn hostile_run_repo() -> tempfile::TempDir {
     .expect("ledger");
     std::fs::write(
         o.join("config.yaml"),
-        "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
+        "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
     )
     .expect("config");
     std::fs::write(root.join(".gitignore"), ".orchestrator/logs/\n").expect("ignore");

@@ -54,8 +54,8 @@ pub struct Fixture {
     dir: tempfile::TempDir,
 }
 
-pub const GENERIC: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n";
-pub const CODEX: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
+pub const GENERIC: &str = "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n";
+pub const CODEX: &str = "agent:\n  isolate: none\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
 
 impl Fixture {
     pub fn new(tasks: &[T], config: &str) -> Fixture {

@@ -287,7 +287,7 @@ fn durations_are_capped_before_anything_starts() {
     assert_eq!(r.head(), head, "no task was marked");
     std::fs::write(
         r.o("config.yaml"),
-        "agent:\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  timeout: 18446744073709551615s\n",
+        "agent:\n  isolate: none\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  timeout: 18446744073709551615s\n",
     )
     .expect("config");
     let out = r.orch(&["lint", "--format", "json"]);
@@ -314,7 +314,7 @@ fn lint_of_a_path_that_names_no_document_is_exit_2() {
 #[test]
 fn evidence_patterns_compile_in_lint_with_the_dispatch_size_limit() {
     let r = Repo::with_config(
-        "agent:\n  command: [\"agents/run.sh\", \"{task}\"]\n  evidence: [\"(\", \"(?:a{1000}){1000}\", \"(?i)test result\"]\n",
+        "agent:\n  isolate: none\n  command: [\"agents/run.sh\", \"{task}\"]\n  evidence: [\"(\", \"(?:a{1000}){1000}\", \"(?i)test result\"]\n",
     );
     let out = r.orch(&["lint", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));

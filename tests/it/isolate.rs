@@ -37,6 +37,17 @@ impl Iso {
     /// A repository holding a program of `tasks` (scope `work/<ID>/**`,
     /// a file `work/<ID>/seed.txt` each), committed on `main`.
     pub fn new(tasks: &[T]) -> Iso {
+        Iso::with(
+            tasks,
+            "agent:\n  command: [\"true\"]\n  adapter: generic\n",
+            &[],
+        )
+    }
+
+    /// A program as [`Iso::new`] makes it, with `config` and, committed at
+    /// `agents/<ID>.sh`, the stand-in agent of `testdata/agents/` each
+    /// `(ID, script)` names.
+    pub fn with(tasks: &[T], config: &str, agents: &[(&str, &str)]) -> Iso {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let o = root.join(".orchestrator");
@@ -100,11 +111,15 @@ impl Iso {
         }
         ledger.push_str("\n## Unverified Items\n| Item | Risk | Owner |\n|---|---|---|\n");
         std::fs::write(o.join("ledger.md"), ledger).expect("ledger");
-        std::fs::write(
-            o.join("config.yaml"),
-            "agent:\n  command: [\"true\"]\n  adapter: generic\n",
-        )
-        .expect("config");
+        std::fs::write(o.join("config.yaml"), config).expect("config");
+        for (id, script) in agents {
+            std::fs::create_dir_all(root.join("agents")).expect("mkdir");
+            std::fs::copy(
+                crate::util::repo_path(&format!("testdata/agents/{script}")),
+                root.join(format!("agents/{id}.sh")),
+            )
+            .expect("copy agent");
+        }
         std::fs::write(root.join(".gitignore"), ".orchestrator/logs/\n").expect("ignore");
         std::fs::write(root.join("README.md"), "# demo\n").expect("readme");
         git(root, &["init", "-q", "-b", "main"]);

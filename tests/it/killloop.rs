@@ -100,7 +100,7 @@ impl Loop {
         .expect("ledger");
         std::fs::write(
             o.join("config.yaml"),
-            "agent:\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
+            "agent:\n  isolate: none\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
         )
         .expect("config");
         std::fs::create_dir_all(root.join("agents")).expect("mkdir");

@@ -17,6 +17,7 @@ mod hardening;
 mod hook;
 mod hostile;
 mod isolate;
+mod isolate_dispatch;
 mod killloop;
 mod lsp;
 mod mcp;

@@ -26,7 +26,7 @@ pub const AGENT: &str = "#!/bin/sh\nmkdir -p \"work/$1\"\necho done > \"work/$1/
 impl Repo {
     pub fn new() -> Repo {
         Repo::with_config(
-            "agent:\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
+            "agent:\n  isolate: none\n  command: [\"agents/run.sh\", \"{task}\"]\n  adapter: generic\n  evidence: [\"(?i)test result\"]\n",
         )
     }
 
@@ -388,7 +388,7 @@ fn live_progress_and_messages_escape_control_characters() {
     // refused before any task is marked), and the message quoting it must
     // not carry the sequence raw.
     let r = Repo::with_config(
-        "agent:\n  command: [\"agents/\\e]0;pwned\\a\\e[2J.sh\", \"{task}\"]\n  adapter: generic\n",
+        "agent:\n  isolate: none\n  command: [\"agents/\\e]0;pwned\\a\\e[2J.sh\", \"{task}\"]\n  adapter: generic\n",
     );
     let out = r.orch(&["dispatch", "T1"]);
     let all = [out.stdout.clone(), out.stderr.clone()].concat();
