@@ -120,7 +120,7 @@ fn program(root: &Path, n: usize) -> Result<(), String> {
     )?;
     w(
         &o.join("config.yaml"),
-        "agent:\n  command: [\"./noop.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n",
+        "agent:\n  isolate: none\n  command: [\"./noop.sh\", \"{task}\", \"{prompt}\"]\n  adapter: generic\n",
     )?;
     w(&root.join(".gitignore"), ".orchestrator/logs/\n")?;
     let git = |args: &[&str]| {
