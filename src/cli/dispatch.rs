@@ -370,7 +370,7 @@ fn print(
             .filter(|b| b.tip.is_some())
             .map(|b| b.branch.as_str())
             .collect();
-        if !branches.is_empty() {
+        if !branches.is_empty() && !quiet {
             writeln!(
                 out,
                 "branches: {} (`orch integrate` brings the done tasks' work into the current branch)",
