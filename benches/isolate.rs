@@ -57,7 +57,13 @@ fn parse_args() -> Result<Args, String> {
             "--files" => args.files = number("--files", value("--files")?)?,
             "--branches" => args.branches = number("--branches", value("--branches")?)?,
             "--rounds" => args.rounds = number("--rounds", value("--rounds")?)?,
-            "--orch" => args.orch = value("--orch")?,
+            "--orch" => {
+                let path = value("--orch")?;
+                args.orch = std::fs::canonicalize(&path)
+                    .map_err(|e| format!("--orch {path}: {e}"))?
+                    .to_string_lossy()
+                    .into_owned();
+            }
             "-h" | "--help" => {
                 println!(
                     "usage: cargo bench --bench isolate -- [--files N] [--branches N] [--rounds N] [--orch PATH]"
