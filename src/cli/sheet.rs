@@ -184,18 +184,38 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     }
     let parts = partition(&sub, &running, jobs, &budget);
 
-    // Name new groups after every group already in use elsewhere.
-    let chosen_ids: HashSet<&str> = chosen.iter().map(|t| t.id.as_str()).collect();
+    // Name new groups after every group already in use elsewhere: by a
+    // task this run does not place, or by a sheet that lists one. A sheet
+    // whose every task is placed again is replaced (removed when its name
+    // is not reused), so writing the same ready tasks twice gives the same
+    // names and leaves no stale sheet.
+    let placed: HashSet<&str> = parts
+        .groups
+        .iter()
+        .flatten()
+        .map(|&k| chosen[placeable[k]].id.as_str())
+        .collect();
+    let sheets: Vec<(String, bool)> = program
+        .docs_of(crate::model::Kind::Sheet)
+        .filter_map(|d| {
+            let name = d.front()?.scalar("group")?.value.trim().to_string();
+            let listed = crate::rules::ids::sheet_tasks(d);
+            let replaced =
+                !listed.is_empty() && listed.iter().all(|t| placed.contains(t.value.trim()));
+            Some((name, replaced))
+        })
+        .collect();
     let mut next = index
         .tasks
         .iter()
-        .filter(|t| !chosen_ids.contains(t.id.as_str()))
+        .filter(|t| !placed.contains(t.id.as_str()))
         .filter_map(|t| t.group.as_ref().and_then(|g| group_number(g.value.trim())))
-        .chain(program.docs_of(crate::model::Kind::Sheet).filter_map(|d| {
-            d.front()
-                .and_then(|fm| fm.scalar("group"))
-                .and_then(|g| group_number(g.value.trim()))
-        }))
+        .chain(
+            sheets
+                .iter()
+                .filter(|(_, replaced)| !replaced)
+                .filter_map(|(name, _)| group_number(name)),
+        )
         .max()
         .unwrap_or(0)
         + 1;
@@ -242,13 +262,22 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
         (id, why)
     }));
 
+    // The replaced sheets no new group takes the name of: stale.
+    let stale: Vec<String> = sheets
+        .iter()
+        .filter(|(name, replaced)| *replaced && !groups.iter().any(|(g, _)| g == name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut removed = Vec::new();
     if args.write {
         write(&ws, &program, &groups)?;
+        removed = remove_sheets(&ws, &program, &stale)?;
     }
     if g.format == Format::Json {
         let v = json!({
             "groups": groups.iter().map(|(name, tasks)| json!({"group": name, "tasks": tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "held": held.iter().map(|(id, why)| json!({"task": id, "reason": why})).collect::<Vec<_>>(),
+            "removed": removed,
         });
         print_json(out, &v)?;
         return Ok(Outcome::Clean);
@@ -269,6 +298,9 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
             "wrote {} sheet(s) and the cards' `group:`",
             groups.len()
         )?;
+        for r in &removed {
+            writeln!(out, "removed {r}: its tasks were regrouped")?;
+        }
     }
     Ok(Outcome::Clean)
 }
@@ -341,6 +373,31 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
         write_inside(base_for(&ws.root, &ws.dir), &path, text.as_bytes(), true)?;
     }
     Ok(())
+}
+
+/// Remove the sheets of `names` (`sheets/<name>.md`, a file or a link,
+/// never what a link points to); their display paths.
+fn remove_sheets(ws: &Workspace, program: &Program, names: &[String]) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for name in names {
+        if !crate::util::is_valid_id(name) {
+            continue;
+        }
+        let path = inside(&ws.dir, &format!("sheets/{name}.md"))?;
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() || m.file_type().is_symlink() => {
+                std::fs::remove_file(&path).map_err(|e| {
+                    Error::with_help(
+                        format!("cannot remove {}: {e}", path.display()),
+                        "remove the stale sheet by hand",
+                    )
+                })?;
+                removed.push(display_path(&program.root, &path));
+            }
+            _ => {}
+        }
+    }
+    Ok(removed)
 }
 
 /// The card's text with `group:` set: the value replaced in place when the

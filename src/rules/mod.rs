@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Index, Program};
 
+mod cross;
 mod deps;
 pub mod history;
 pub mod ids;
@@ -143,6 +144,10 @@ pub static RULES: &[&dyn Rule] = &[
     &scopes::ScopeSelfConflict,
     &scopes::ScopeUnmatched,
     &scopes::CardMissing,
+    &cross::ArtifactOutOfScope,
+    &cross::GroupDependency,
+    &cross::SheetMismatch,
+    &cross::SheetStale,
     &history::LedgerRewritten,
     &history::IdCollision,
     &suppression::SuppressionUnused,

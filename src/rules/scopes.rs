@@ -445,7 +445,7 @@ fn sample_allowed(scope: &Scope) -> bool {
 
 /// A path a glob probably matches: each wildcard replaced by a plain name,
 /// each class and alternative by its first choice.
-fn sample_path(glob: &str) -> String {
+pub(super) fn sample_path(glob: &str) -> String {
     let mut out = String::new();
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {

@@ -302,7 +302,8 @@ fn hostile_run_repo() -> tempfile::TempDir {
     )
     .expect("agent");
     let mut rows = String::new();
-    for (id, deps) in [("T1", "-"), ("T2", "T1")] {
+    // T2 waits on T1: a later group.
+    for (id, deps, group) in [("T1", "-", "G1"), ("T2", "T1", "G2")] {
         rows.push_str(&format!(
             "| {id} | Build {id} if x < y & z | development-implementer | {deps} | {id} works |\n"
         ));
@@ -313,7 +314,7 @@ fn hostile_run_repo() -> tempfile::TempDir {
         .expect("ticket");
         std::fs::write(
             o.join(format!("cards/{id}.md")),
-            format!("---\nkind: card\nid: {id}\ngroup: G1\n---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: Build {id} if x < y & z\n- Allowed Scope:\n  - Files/paths: `work/{id}/**`\n  - Prohibited areas: none\n- Commands to run: `true`\n- Tests/checks to run: `true`\n- Evidence to capture: The test line.\n- Completion criteria: {id} works\n"),
+            format!("---\nkind: card\nid: {id}\ngroup: {group}\n---\n\n## Codex Execution Card: {id}\n- Skill: development-implementer\n- Goal: Build {id} if x < y & z\n- Allowed Scope:\n  - Files/paths: `work/{id}/**`\n  - Prohibited areas: none\n- Commands to run: `true`\n- Tests/checks to run: `true`\n- Evidence to capture: The test line.\n- Completion criteria: {id} works\n"),
         )
         .expect("card");
     }

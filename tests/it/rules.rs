@@ -183,6 +183,10 @@ rule_test!(scope_overlap, "scope-overlap");
 rule_test!(scope_self_conflict, "scope-self-conflict", Warning);
 rule_test!(scope_unmatched, "scope-unmatched", Warning);
 rule_test!(card_missing, "card-missing");
+rule_test!(artifact_out_of_scope, "artifact-out-of-scope", Warning);
+rule_test!(group_dependency, "group-dependency", Warning);
+rule_test!(sheet_mismatch, "sheet-mismatch");
+rule_test!(sheet_stale, "sheet-stale", Warning);
 rule_test!(suppression_unused, "suppression-unused", Warning);
 
 /// The registry's codes, as `orch rules --format json` lists them.

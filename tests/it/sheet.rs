@@ -175,3 +175,92 @@ fn written_sheets_lint_clean_and_their_script_runs() {
         "the prompt is one argument, unexpanded: {log}"
     );
 }
+
+/// The sheets under `.orchestrator/sheets/`, by name.
+fn sheet_names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("sheets"))
+        .map(|d| {
+            d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn lint_codes(root: &std::path::Path) -> Vec<String> {
+    let out = orch()
+        .current_dir(root)
+        .args(["lint", "--format", "json"])
+        .output()
+        .expect("run orch lint");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+#[test]
+fn writing_again_keeps_the_names_and_a_regrouping_leaves_no_stale_sheet() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_tree(&repo_path("testdata/sheet"), tmp.path());
+    let dir = tmp.path().join(".orchestrator");
+    let write = |args: &[&str]| -> String {
+        let out = orch()
+            .current_dir(tmp.path())
+            .args([&["sheet", "--write"][..], args].concat())
+            .output()
+            .expect("run orch sheet");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    write(&[]);
+    assert_eq!(sheet_names(&dir), ["G2.md", "G3.md"]);
+    let first: Vec<String> = ["sheets/G2.md", "sheets/G3.md", "cards/P1-UI-01.md"]
+        .iter()
+        .map(|p| std::fs::read_to_string(dir.join(p)).expect("read"))
+        .collect();
+    // The same ready tasks again: the same names, the same bytes.
+    let said = write(&[]);
+    assert!(!said.contains("removed"), "{said}");
+    assert_eq!(sheet_names(&dir), ["G2.md", "G3.md"]);
+    let again: Vec<String> = ["sheets/G2.md", "sheets/G3.md", "cards/P1-UI-01.md"]
+        .iter()
+        .map(|p| std::fs::read_to_string(dir.join(p)).expect("read"))
+        .collect();
+    assert_eq!(first, again);
+    assert!(lint_codes(tmp.path()).is_empty());
+
+    // Regrouped one task a group: G2..G4, and nothing stale.
+    write(&["--jobs", "1"]);
+    assert_eq!(sheet_names(&dir), ["G2.md", "G3.md", "G4.md"]);
+    assert!(lint_codes(tmp.path()).is_empty());
+    // Back to two a group: G4 is removed, and said so.
+    let said = write(&["--jobs", "2"]);
+    assert!(
+        said.contains("removed .orchestrator/sheets/G4.md: its tasks were regrouped"),
+        "{said}"
+    );
+    assert_eq!(sheet_names(&dir), ["G2.md", "G3.md"]);
+    assert!(lint_codes(tmp.path()).is_empty());
+
+    // Regrouped by hand: the sheets disagree with the cards, and lint says so.
+    let card = dir.join("cards/P1-DOCS-01.md");
+    let text = std::fs::read_to_string(&card).expect("card");
+    std::fs::write(&card, text.replace("\ngroup: G2\n", "\ngroup: G3\n")).expect("write");
+    let codes = lint_codes(tmp.path());
+    assert!(codes.contains(&"sheet-mismatch".to_string()), "{codes:?}");
+    let card = dir.join("cards/P1-UI-01.md");
+    let text = std::fs::read_to_string(&card).expect("card");
+    std::fs::write(&card, text.replace("\ngroup: G2\n", "\ngroup: G3\n")).expect("write");
+    let codes = lint_codes(tmp.path());
+    assert!(codes.contains(&"sheet-stale".to_string()), "{codes:?}");
+}
