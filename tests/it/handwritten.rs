@@ -298,3 +298,167 @@ fn an_unknown_prompt_placeholder_is_an_error_and_dispatch_refuses() {
         "nothing committed"
     );
 }
+
+/// `testdata/handwritten/relay/`: a second program written by hand, with
+/// the shapes leads write. orch's reading of it, field by field: every
+/// task's dependencies and scope, and every finding at its exact text.
+#[test]
+fn a_second_hand_written_program_is_read_field_by_field() {
+    let tmp = repo_from("testdata/handwritten/relay/.orchestrator");
+    let task = |id: &str| json(tmp.path(), &["show", id]);
+    let scope = |v: &Value, key: &str| strings(&v["scope"][key]);
+    // (ID, dependencies, allowed, prohibited, scope problems)
+    type Want<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str], usize);
+    let want: &[Want<'_>] = &[
+        // One glob per line.
+        (
+            "P1-CORE-01",
+            &[],
+            &["src/config/hooks.rs"],
+            &["src/sign/**"],
+            0,
+        ),
+        // A nested list, code spans, a dependency in a code span.
+        (
+            "P1-CORE-02",
+            &["P1-CORE-01"],
+            &["src/sign.rs", "src/sign/**"],
+            &["src/config/**"],
+            0,
+        ),
+        // A nested list without code spans, lowercase labels, `none`, and
+        // dependencies separated by a semicolon.
+        (
+            "P1-CORE-03",
+            &["P1-CORE-01", "P1-CORE-02"],
+            &["src/retry.rs", "tests/retry.rs"],
+            &[],
+            0,
+        ),
+        // `and` between the IDs; the card's heading is misspelt, so it has
+        // no scope, and says so (never an empty scope read as one).
+        ("P1-UI-01", &["P1-CORE-01", "P1-CORE-02"], &[], &[], 1),
+        // IDs separated by a space; prose in the scope is a problem.
+        (
+            "P1-TEST-01",
+            &["P1-CORE-02", "P1-CORE-03"],
+            &["tests/delivery/**"],
+            &["src/**"],
+            1,
+        ),
+        // Prose after the IDs: both IDs are read.
+        (
+            "P1-DOCS-01",
+            &["P1-UI-01", "P1-TEST-01"],
+            &["docs/**"],
+            &["src/**"],
+            0,
+        ),
+    ];
+    for (id, deps, allowed, prohibited, problems) in want {
+        let v = task(id);
+        assert_eq!(strings(&v["dependencies"]), *deps, "{id} dependencies");
+        assert_eq!(scope(&v, "allowed"), *allowed, "{id} allowed");
+        assert_eq!(scope(&v, "prohibited"), *prohibited, "{id} prohibited");
+        assert_eq!(
+            v["scope"]["problems"].as_array().map(Vec::len),
+            Some(*problems),
+            "{id} scope problems: {v}"
+        );
+    }
+    let v = task("P2-INFRA-01");
+    assert_eq!(strings(&v["dependencies"]), ["P1-TEST-01"]);
+    assert!(v["scope"].is_null(), "no card, no scope: {v}");
+    assert_eq!(v["phase"], "P2");
+
+    // Every finding, at the text it is about: (code, severity, file, text).
+    let lint = json(tmp.path(), &["lint"]);
+    let found: Vec<(String, String, String, String)> = lint["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().expect("file").to_string();
+            let line = d["line"].as_u64().expect("line") as usize;
+            let (col, end) = (
+                d["column"].as_u64().expect("column") as usize,
+                d["end_column"].as_u64().expect("end") as usize,
+            );
+            let text: String = read(tmp.path(), &file)
+                .lines()
+                .nth(line - 1)
+                .expect("the line")
+                .chars()
+                .skip(col - 1)
+                .take(end - col)
+                .collect();
+            (
+                d["code"].as_str().expect("code").to_string(),
+                d["severity"].as_str().expect("severity").to_string(),
+                file.trim_start_matches(".orchestrator/").to_string(),
+                text,
+            )
+        })
+        .collect();
+    let want = [
+        ("group-dependency", "warning", "cards/P1-CORE-03.md", "G1"),
+        (
+            "scope-unreadable",
+            "error",
+            "cards/P1-TEST-01.md",
+            "except the recorded fixtures",
+        ),
+        (
+            "section-missing",
+            "error",
+            "cards/P1-UI-01.md",
+            "Codex Exectuion Card: P1-UI-01",
+        ),
+        (
+            "phase-unknown",
+            "error",
+            "plan.md",
+            "Phase 2 - Ship the image",
+        ),
+        ("dep-unreadable", "error", "plan.md", "(after review)"),
+        (
+            "artifact-out-of-scope",
+            "warning",
+            "tickets/P1-DOCS-01.md",
+            "README.md",
+        ),
+        ("field-missing", "error", "tickets/P1-UI-01.md", "Objectve"),
+    ];
+    let want: Vec<(String, String, String, String)> = want
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(found, want, "{lint}");
+    // The help of each leads to the fix.
+    let help = |code: &str| -> String {
+        lint["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .find(|d| d["code"] == code)
+            .and_then(|d| d["help"].as_str())
+            .expect("help")
+            .to_string()
+    };
+    assert_eq!(
+        help("section-missing"),
+        "rename the heading to `## Codex Execution Card: P1-UI-01`"
+    );
+    assert_eq!(
+        help("phase-unknown"),
+        "rename it to `## Phase P2: Ship the image`"
+    );
+    assert_eq!(
+        help("field-missing"),
+        "rename `- Objectve:` to `- Objective:`"
+    );
+    assert!(
+        help("group-dependency").starts_with("move `P1-CORE-03` to a later group"),
+        "{lint}"
+    );
+}
