@@ -131,9 +131,17 @@ fn a_failed_task_whose_root_cause_passed_is_offered_and_dispatched_again() {
         show.contains(&format!("failed (retry: root cause `{rc}` passed)")),
         "{show}"
     );
-    // replan says the same, with the same command.
+    // replan says the same, with the same command, and so does the lead's
+    // prime.
     let replan = stdout(&f.orch(&["replan"]));
     assert!(replan.contains("orch dispatch P1-A-01"), "{replan}");
+    let prime = stdout(&f.orch(&["prime"]));
+    assert!(
+        prime.contains(&format!(
+            "P1-A-01 failed, its root cause `{rc}` passed: retry it (`orch dispatch P1-A-01`)"
+        )),
+        "{prime}"
+    );
 
     // dispatch takes it straight from `failed`: one commit failed ->
     // in_progress, then the agent's work recorded.
