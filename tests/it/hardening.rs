@@ -654,3 +654,113 @@ fn align_fix_never_copies_an_outside_file_in_or_writes_through_a_link() {
         theirs
     );
 }
+
+#[test]
+fn a_held_head_lock_is_named_with_the_fix_and_nothing_moves() {
+    let r = Repo::new();
+    let head = r.head();
+    let lock = r.root().join(".git/HEAD.lock");
+    std::fs::write(&lock, "").expect("lock");
+    let out = r.orch(RECORD);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("HEAD.lock"), "{err}");
+    assert!(err.contains("delete the stale lock file"), "{err}");
+    assert_eq!(r.head(), head);
+    assert_eq!(status(&r), "");
+    assert_eq!(ledger_rows(&r, "T2"), 0);
+    fsck(&r);
+    std::fs::remove_file(&lock).expect("rm");
+    let out = r.orch(RECORD);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ledger_rows(&r, "T2"), 1);
+}
+
+#[test]
+fn lint_github_escapes_control_characters_from_documents() {
+    let r = Repo::new();
+    let plan = r.o("plan.md");
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    let hostile = "x\u{1b}]0;pwned\u{7}\u{1b}[31mred\u{202e}evil";
+    std::fs::write(
+        &plan,
+        text.replace(
+            "| T2 | Build T2 | development-implementer | - |",
+            &format!("| T2 | Build T2 | development-implementer | {hostile} |"),
+        ),
+    )
+    .expect("plan");
+    let out = r.orch(&["lint", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let all = [out.stdout.clone(), out.stderr.clone()].concat();
+    let raw = crate::untrusted::raw_controls(&all);
+    assert!(raw.is_empty(), "raw {raw:?} in:\n{}", stdout(&out));
+    // Shown escaped, in the annotations and in the log lines alike (the
+    // cell splits at `;` into two IDs, each reported).
+    let text = stdout(&out);
+    for shown in ["`x\\u{1b}]0`", "`pwned\\u{7}\\u{1b}[31mred\\u{202e}evil`"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("::error ") && l.contains(shown)),
+            "{shown} in {text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| !l.starts_with("::") && l.contains(shown)),
+            "{shown} in {text}"
+        );
+    }
+}
+
+#[test]
+fn dispatch_refuses_an_unknown_skill_with_nothing_committed() {
+    let config =
+        "agent:\n  command: [\"agents/run.sh\", \"{task}\", \"{skill}\"]\n  adapter: generic\n";
+    for (skill, rules, says) in [
+        // Lint reports it: dispatch names the finding.
+        ("evil-skill", "", "[skill-unknown]"),
+        // With the rules turned off, the argv check still refuses it.
+        (
+            "evil-skill",
+            "rules:\n  skill-unknown: off\n  skill-mismatch: off\n",
+            "`T1`'s skill `evil-skill` is not one of the config's `skills`",
+        ),
+        (
+            "--dangerously-bypass-approvals-and-sandbox",
+            "rules:\n  skill-unknown: off\n  skill-mismatch: off\n",
+            "is not one of the config's `skills`",
+        ),
+    ] {
+        let r = Repo::with_config(&format!("{config}{rules}"));
+        let card = r.o("cards/T1.md");
+        let text = std::fs::read_to_string(&card).expect("card");
+        std::fs::write(
+            &card,
+            text.replace(
+                "- Skill: development-implementer",
+                &format!("- Skill: {skill}"),
+            ),
+        )
+        .expect("card");
+        git(&r.root(), &["commit", "-qam", "skill"]);
+        let head = r.head();
+        for args in [&["dispatch", "--dry-run", "T1"][..], &["dispatch", "T1"]] {
+            let out = r.orch(args);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{skill} {args:?}: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+            assert!(stderr(&out).contains(says), "{says} in {}", stderr(&out));
+        }
+        assert_eq!(r.head(), head, "nothing committed");
+        assert_eq!(status(&r), "");
+        assert!(!r.root().join("work/T1").exists(), "the agent never ran");
+        assert!(
+            r.read(".orchestrator/tickets/T1.md")
+                .contains("status: todo")
+        );
+    }
+}
