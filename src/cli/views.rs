@@ -97,6 +97,19 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             TaskStatus::Failed if retry.is_some() => "retry",
             _ => "-",
         };
+        // A result recorded while its agent waited on a person says so
+        // before the usual advice (the question is what to answer first).
+        let asked = runs
+            .get(&t.id)
+            .and_then(|r| r.waiting_on_person.first())
+            .filter(|_| matches!(t.status, TaskStatus::Partial | TaskStatus::Failed))
+            .map(|q| {
+                format!(
+                    "waiting on a person ({}); ",
+                    crate::util::clip_chars(q, 120)
+                )
+            })
+            .unwrap_or_default();
         let note = match t.status {
             _ if !t.status_known => {
                 "status unknown: its ticket does not parse (`orch lint` says why)".to_string()
@@ -119,7 +132,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             TaskStatus::Done => awaiting(&t.id).unwrap_or_default(),
             TaskStatus::Partial => {
                 let mut note = format!(
-                    "needs a split (`orch split {} --into \"<part>\"`) or a retry",
+                    "{asked}needs a split (`orch split {} --into \"<part>\"`) or a retry",
                     t.id
                 );
                 if let Some(a) = awaiting(&t.id) {
@@ -127,7 +140,9 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
                 }
                 note
             }
-            TaskStatus::Failed => "needs root-cause analysis (`orch replan` says what)".to_string(),
+            TaskStatus::Failed => {
+                format!("{asked}needs root-cause analysis (`orch replan` says what)")
+            }
             TaskStatus::Split => {
                 let children: Vec<&str> = index.children(&t.id).map(|c| c.id.as_str()).collect();
                 format!("split into {}", children.join(", "))
