@@ -398,7 +398,8 @@ impl Board {
                 }
             };
             let contexts = dispatch::contexts_now(program, &run);
-            let verdicts = dispatch::judge(&program.root, &run, &contexts, &patterns);
+            let alongside = dispatch::alongside(program, &run);
+            let verdicts = dispatch::judge(&program.root, &run, &contexts, &alongside, &patterns);
             let tasks = verdicts
                 .into_iter()
                 .map(|verdict| {

@@ -189,7 +189,14 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         dispatch::execute(&ws.root, &ws.dir, &mut prepared, &mut ui, stop)?;
     }
     let run = &mut prepared.run;
-    let mut verdicts = dispatch::judge(&ws.root, run, &prepared.contexts, &prepared.patterns);
+    let alongside = dispatch::alongside(&program, run);
+    let mut verdicts = dispatch::judge(
+        &ws.root,
+        run,
+        &prepared.contexts,
+        &alongside,
+        &prepared.patterns,
+    );
     let records = if args.record {
         let session = Session::open(&ws.root, &ws.dir, !g.no_commit)?;
         dispatch::record(&session, run, &mut verdicts)
@@ -291,7 +298,8 @@ pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Ou
     let contexts = dispatch::contexts_now(&program, &run);
     let patterns = dispatch::harvest::patterns(&program.config.agent.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;
-    let mut verdicts = dispatch::judge(&ws.root, &run, &contexts, &patterns);
+    let alongside = dispatch::alongside(&program, &run);
+    let mut verdicts = dispatch::judge(&ws.root, &run, &contexts, &alongside, &patterns);
     let records = if args.record {
         let session = Session::open(&ws.root, &ws.dir, !g.no_commit)?;
         dispatch::record(&session, &mut run, &mut verdicts)

@@ -448,13 +448,33 @@ pub fn touched_by(f: &TaskFacts, root: &Path) -> Vec<String> {
     v
 }
 
+/// A task of another dispatch run in the same work tree: another `orch
+/// dispatch` can run at the same time as this one, its agents in the same
+/// folder, its transitions committing while this run's agents work.
+pub struct Alongside {
+    /// Its facts; `ended_ms` is `u64::MAX` while its run has not ended.
+    pub facts: TaskFacts,
+    pub context: TaskContext,
+    /// The documents its run's transitions write (its ticket, the ledger),
+    /// repository-relative: a commit of them while this run's agent ran is
+    /// that other run's, not the agent's.
+    pub documents: Vec<String>,
+}
+
 /// The files each task changed: what its stream reported, and what changed
 /// in its folder (work tree and commits) while it ran. A task that ran
 /// alone in its folder owns every change there (exact). When tasks
-/// overlapped in time in one folder, a path another of them reported, or
-/// that lies in another's scope and not in this one's, is left to it; any
-/// other change is this task's (and is noted as possibly another's).
-pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path) -> Vec<Changes> {
+/// overlapped in time in one folder (of this run, or of another run:
+/// `alongside`), a path another of them reported, or that lies in
+/// another's scope and not in this one's (or is one of another run's
+/// documents), is left to it; any other change is this task's (and is
+/// noted as possibly another's).
+pub fn changed_files(
+    facts: &[TaskFacts],
+    contexts: &[TaskContext],
+    alongside: &[Alongside],
+    root: &Path,
+) -> Vec<Changes> {
     let overlaps = |a: &TaskFacts, b: &TaskFacts| {
         a.folder == b.folder
             && a.branch.is_none()
@@ -464,7 +484,25 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
                 _ => false,
             }
     };
-    let reported: Vec<Vec<String>> = facts.iter().map(|f| reported_paths(f, root)).collect();
+    let n = facts.len();
+    // This run's tasks, then the other runs'.
+    let all: Vec<&TaskFacts> = facts
+        .iter()
+        .chain(alongside.iter().map(|a| &a.facts))
+        .collect();
+    let scopes: Vec<Option<&Scope>> = contexts
+        .iter()
+        .chain(alongside.iter().map(|a| &a.context))
+        .map(|c| c.scope.as_ref())
+        .collect();
+    let documents = |j: usize| -> &[String] {
+        if j < n {
+            &[]
+        } else {
+            &alongside[j - n].documents
+        }
+    };
+    let reported: Vec<Vec<String>> = all.iter().map(|f| reported_paths(f, root)).collect();
     facts
         .iter()
         .enumerate()
@@ -472,8 +510,8 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
             if let Some(b) = &f.branch {
                 return branch_changes(f, b);
             }
-            let others: Vec<usize> = (0..facts.len())
-                .filter(|&j| j != i && overlaps(f, &facts[j]))
+            let others: Vec<usize> = (0..all.len())
+                .filter(|&j| j != i && overlaps(f, all[j]))
                 .collect();
             let own = contexts[i].scope.as_ref();
             let mut seen: Option<Vec<String>> = f.changed.as_ref().map(|c| {
@@ -489,7 +527,8 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
                         || own.is_some_and(|s| s.is_match(path))
                         || !others.iter().any(|&j| {
                             reported[j].contains(path)
-                                || contexts[j].scope.as_ref().is_some_and(|s| s.is_match(path))
+                                || scopes[j].is_some_and(|s| s.is_match(path))
+                                || documents(j).contains(path)
                         })
                 });
             }
@@ -508,9 +547,11 @@ pub fn changed_files(facts: &[TaskFacts], contexts: &[TaskContext], root: &Path)
                 None if f.events.is_some() => Some(reported[i].clone()),
                 None => None,
             };
+            let mut names: Vec<String> = others.iter().map(|&j| all[j].task.clone()).collect();
+            names.dedup();
             Changes {
                 files,
-                alongside: others.iter().map(|&j| facts[j].task.clone()).collect(),
+                alongside: names,
                 attribution,
             }
         })

@@ -678,6 +678,17 @@ pub fn execute(
                     marks[*job] = watchers[w].1.mark();
                 }
                 facts[order[*job]].state = State::Running;
+                // Said at once in the run file, so that another `orch
+                // dispatch` sees this agent running ([`alongside`]).
+                facts[order[*job]].started_ms = Some(millis(SystemTime::now()));
+                let _ = save_facts(
+                    root,
+                    dir,
+                    &RunFile {
+                        tasks: facts.clone(),
+                        ..header.clone()
+                    },
+                );
             }
             Event::Activity { job, what } => {
                 // A person is needed: say so in the run file at once, for
@@ -859,15 +870,80 @@ impl Prepared {
     }
 }
 
+/// Most run files before a run, and after it, looked at for tasks that ran
+/// at the same time as its own ([`alongside`]).
+const ALONGSIDE_RUNS: usize = 8;
+
+/// The tasks of other dispatch runs in this work tree that ran, or still
+/// run, at the same time as a task of `run` in the same folder: another
+/// `orch dispatch` started meanwhile (its agents change the tree, its
+/// transitions commit). The nearest [`ALONGSIDE_RUNS`] run files on each
+/// side of `run` (by name: run ids start with their start time) are read;
+/// one that cannot be read is skipped. A task of a run that never wrote
+/// its end counts as still running.
+pub fn alongside(program: &Program, run: &RunFile) -> Vec<harvest::Alongside> {
+    let (root, dir) = (&program.root, &program.dir);
+    let span = run
+        .tasks
+        .iter()
+        .filter_map(|t| Some((t.started_ms?, t.ended_ms?)))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let Some((start, end)) = span else {
+        return Vec::new();
+    };
+    let files = run_files(&dir.join("runs"));
+    let at = files.partition_point(|(id, _)| id.as_str() < run.run.as_str());
+    let before = files[..at].iter().rev().take(ALONGSIDE_RUNS);
+    let after = files[at..]
+        .iter()
+        .filter(|(id, _)| *id != run.run)
+        .take(ALONGSIDE_RUNS);
+    let dir_rel = display_path(root, dir);
+    let mut out = Vec::new();
+    for (id, _) in before.chain(after) {
+        let Ok(other) = load_facts(root, dir, Some(id)) else {
+            continue;
+        };
+        let contexts = contexts_now(program, &other);
+        for (mut facts, context) in other.tasks.into_iter().zip(contexts) {
+            let Some(s) = facts.started_ms else { continue };
+            let e = match facts.ended_ms {
+                Some(e) => e,
+                None if other.ended.is_none() => u64::MAX,
+                None => continue,
+            };
+            if s > end || e < start {
+                continue;
+            }
+            facts.ended_ms = Some(e);
+            let documents = vec![
+                format!("{dir_rel}/tickets/{}.md", facts.task),
+                format!("{dir_rel}/ledger.md"),
+            ]
+            .into_iter()
+            .map(|d| d.trim_start_matches("./").to_string())
+            .collect();
+            out.push(harvest::Alongside {
+                facts,
+                context,
+                documents,
+            });
+        }
+    }
+    out
+}
+
 /// Judge every task of a run. `contexts` come from the cards (as they are
-/// now, for `orch harvest`).
+/// now, for `orch harvest`); `alongside`, the tasks of other runs that ran
+/// at the same time ([`alongside`]).
 pub fn judge(
     root: &Path,
     run: &RunFile,
     contexts: &[TaskContext],
+    alongside: &[harvest::Alongside],
     patterns: &[meta::Regex],
 ) -> Vec<Verdict> {
-    let changed = harvest::changed_files(&run.tasks, contexts, root);
+    let changed = harvest::changed_files(&run.tasks, contexts, alongside, root);
     run.tasks
         .iter()
         .zip(contexts)

@@ -597,7 +597,6 @@ fn an_agents_own_escape_sequences_reach_live_progress_escaped() {
 }
 
 #[test]
-#[ignore = "known bug: a run sees only its own tasks, so two `orch dispatch` at once in one tree each claim `exact` and charge the other's changes and transition commits to their agents"]
 fn two_dispatch_runs_at_once_in_the_shared_tree_are_shared_never_exact() {
     let tasks = [
         tc("P1-A-01", "codex-slow.sh"),
