@@ -1108,16 +1108,20 @@ fn gemini_claim_contradicting_what_orch_saw_never_raises_the_verdict() {
 #[test]
 fn the_claude_preset_passes_a_usd_budget_from_the_card_or_the_config() {
     for (front, config, usd) in [
-        ("budget: {usd: 0.5}\n", "agent:\n  preset: claude\n", "0.5"),
+        (
+            "budget: {usd: 0.5}\n",
+            "agent:\n  isolate: none\n  preset: claude\n",
+            "0.5",
+        ),
         (
             "",
-            "agent:\n  preset: claude\n  budget:\n    usd: 0.25\n",
+            "agent:\n  isolate: none\n  preset: claude\n  budget:\n    usd: 0.25\n",
             "0.25",
         ),
         // The card's budget overrides the config's.
         (
             "budget: {usd: 1.5}\n",
-            "agent:\n  preset: claude\n  budget:\n    usd: 0.25\n",
+            "agent:\n  isolate: none\n  preset: claude\n  budget:\n    usd: 0.25\n",
             "1.5",
         ),
     ] {
