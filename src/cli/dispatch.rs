@@ -174,7 +174,11 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
         &ws.root, &ws.dir, &program, planned, &label, settings, isolation,
     )?;
     dispatch::check_programs(&prepared)?;
-    dispatch::mark_in_progress(&session, &label, &prepared.run.run, &ids)?;
+    dispatch::begin(&ws.root, &ws.dir, &prepared)?;
+    if let Err(e) = dispatch::mark_in_progress(&session, &label, &prepared.run.run, &ids) {
+        dispatch::forget(&ws.root, &ws.dir, &prepared);
+        return Err(e);
+    }
     drop(session);
 
     let stop = dispatch::interrupt_flag();

@@ -557,20 +557,7 @@ pub fn execute(
     ui: &mut Ui<'_>,
     stop: &AtomicBool,
 ) -> Result<()> {
-    // Real folders inside the repository: a linked `logs/` or `runs/` (a
-    // clone can carry one) would take the logs elsewhere.
-    let base = fsx::base_for(root, dir);
-    fsx::ensure_dir(base, &dir.join("logs"))?;
-    let runs = dir.join("runs");
-    fsx::ensure_dir(base, &runs)?;
-    fsx::ensure_dir(base, &runs.join(&p.run.run))?;
-    fsx::write_inside(
-        base,
-        &root.join(&p.schema_rel),
-        p.schema_json.as_bytes(),
-        true,
-    )?;
-    save_facts(root, dir, &p.run)?;
+    begin(root, dir, p)?;
     let repo = crate::git::Repo::discover(root).ok().flatten();
     let head = repo.as_ref().and_then(|r| r.resolve("HEAD").ok());
     let n = p.jobs.len();
@@ -931,6 +918,36 @@ pub fn alongside(program: &Program, run: &RunFile) -> Vec<harvest::Alongside> {
         }
     }
     out
+}
+
+/// Write the run's folders, its schema and its run file (every task
+/// pending): before the tasks are marked in progress, so that a kill
+/// between that commit and the agents' start leaves a run that `orch
+/// status` names (never ended) with the command that records a result.
+pub fn begin(root: &Path, dir: &Path, p: &Prepared) -> Result<()> {
+    // Real folders inside the repository: a linked `logs/` or `runs/` (a
+    // clone can carry one) would take the logs elsewhere.
+    let base = fsx::base_for(root, dir);
+    fsx::ensure_dir(base, &dir.join("logs"))?;
+    let runs = dir.join("runs");
+    fsx::ensure_dir(base, &runs)?;
+    fsx::ensure_dir(base, &runs.join(&p.run.run))?;
+    fsx::write_inside(
+        base,
+        &root.join(&p.schema_rel),
+        p.schema_json.as_bytes(),
+        true,
+    )?;
+    save_facts(root, dir, &p.run)
+}
+
+/// Remove what [`begin`] wrote, for a run that never started (its tasks
+/// could not be marked in progress).
+pub fn forget(root: &Path, dir: &Path, p: &Prepared) {
+    let (json, _) = run_paths(dir, &p.run.run);
+    let _ = std::fs::remove_file(json);
+    let _ = std::fs::remove_file(root.join(&p.schema_rel));
+    let _ = std::fs::remove_dir(dir.join("runs").join(&p.run.run));
 }
 
 /// Judge every task of a run. `contexts` come from the cards (as they are
