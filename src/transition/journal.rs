@@ -182,11 +182,29 @@ pub fn sweep(root: &Path, dir: &Path) -> Vec<String> {
     notes
 }
 
-/// The folders orch writes documents and run files into.
+/// Most run folders (`runs/<RUN>/`, the newest by name) swept.
+const RUN_FOLDERS: usize = 8;
+
+/// The folders orch writes documents and run files into, and the newest
+/// run folders (a run's schema is written there before its tasks start).
 fn temp_folders(dir: &Path) -> Vec<PathBuf> {
     let mut folders = vec![dir.to_path_buf()];
     for sub in ["tickets", "cards", "sheets", "runs"] {
         folders.push(dir.join(sub));
+    }
+    let runs = dir.join("runs");
+    if std::fs::symlink_metadata(&runs).is_ok_and(|m| m.is_dir()) {
+        let mut named: Vec<PathBuf> = std::fs::read_dir(&runs)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .filter(|e| e.file_name().to_str().is_some_and(crate::util::is_valid_id))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        named.sort();
+        folders.extend(named.into_iter().rev().take(RUN_FOLDERS));
     }
     folders
 }
