@@ -854,12 +854,16 @@ fn integrate_and_clean_killed_at_any_moment_leave_a_sound_repository() {
             // A stale git lock is named, with the fix.
             let said = show(&finish);
             assert!(said.contains(".lock"), "trial {trial}: {said}");
-            for lock in [
-                ".git/index.lock",
-                ".git/HEAD.lock",
-                ".git/refs/heads/main.lock",
-            ] {
-                let _ = std::fs::remove_file(f.root().join(lock));
+            // The fix it names: remove the stale locks (the index, HEAD,
+            // and any ref's, such as a task branch's that clean was
+            // deleting).
+            for entry in walkdir::WalkDir::new(f.root().join(".git"))
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "lock"))
+            {
+                let _ = std::fs::remove_file(entry.path());
             }
             let again = f.orch(command);
             assert_eq!(
