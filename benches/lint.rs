@@ -10,6 +10,7 @@
 //! cargo bench --bench lint                              # 2,000 tasks
 //! cargo bench --bench lint -- --tasks 4000 --keep /tmp/orch-bench
 //! cargo bench --bench lint -- --scaling 500,1000,2000,4000
+//! cargo bench --bench lint -- --large 20000   # only issue 23's figures
 //! ```
 //!
 //! `--keep DIR` writes the generated program to DIR (the orchestrator
@@ -42,6 +43,7 @@ struct Args {
     group_cards: usize,
     keep: Option<PathBuf>,
     scaling: Vec<usize>,
+    large: Option<usize>,
 }
 
 /// A positive number, for `--tasks` and the like.
@@ -60,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         group_cards: 400,
         keep: None,
         scaling: Vec::new(),
+        large: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -83,6 +86,7 @@ fn parse_args() -> Result<Args, String> {
                 args.group_cards = positive("--group-cards", &value("--group-cards")?)?;
             }
             "--keep" => args.keep = Some(PathBuf::from(value("--keep")?)),
+            "--large" => args.large = Some(positive("--large", &value("--large")?)?),
             "--scaling" => {
                 let v = value("--scaling")?;
                 args.scaling = v
@@ -93,7 +97,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo bench --bench lint -- [--tasks N] [--files F] [--changed C] [--group-cards G] [--keep DIR] [--scaling N,N,...]"
+                    "usage: cargo bench --bench lint -- [--tasks N] [--files F] [--changed C] [--group-cards G] [--keep DIR] [--scaling N,N,...] [--large N]"
                 );
                 std::process::exit(0);
             }
@@ -638,9 +642,127 @@ fn cmd_in(dir: &Path, program: &str, args: &[&str]) -> Command {
     c
 }
 
+/// Issue 23, targets 1 and 4, alone (`--large N`): programs of N tasks in
+/// plain folders outside git. `orch lint` of the usual program against
+/// `cat` of its files; peak memory of that lint and of the 2,000-task one;
+/// `orch sheet` over a program whose N tasks are all ready against
+/// `orch lint` of that same program.
+fn large(n: usize, scratch: &Path) -> Result<(), String> {
+    println!("binary: {ORCH}");
+    let started = Instant::now();
+    let dir = scratch.join(format!("large{n}")).join(".orchestrator");
+    generate(&dir, n).map_err(|e| format!("generate: {e}"))?;
+    let ready_dir = scratch.join(format!("ready{n}")).join(".orchestrator");
+    let ready = common::program_all_ready(
+        &LAYOUT,
+        n,
+        &|i, m| CardScope {
+            group: format!("G{}", i / 4 + 1),
+            allowed: vec![format!("mod{m}/**")],
+            prohibited: vec![format!("mod{m}/gen/**")],
+        },
+        &|_, m| vec![format!("mod{m}/src/lib.rs")],
+    );
+    write_program(&ready_dir, &ready).map_err(|e| format!("generate: {e}"))?;
+    let small_dir = scratch.join("small2000").join(".orchestrator");
+    generate(&small_dir, 2000).map_err(|e| format!("generate: {e}"))?;
+    println!(
+        "generated in {:.0} ms: {} ({n} tasks), {} ({n} ready tasks), {} (2,000 tasks)",
+        ms(started.elapsed()),
+        dir.display(),
+        ready_dir.display(),
+        small_dir.display()
+    );
+    for d in [&dir, &ready_dir, &small_dir] {
+        let (_, warnings, files) = check_clean(d, &[]);
+        println!(
+            "orch lint {}: exit 0, 0 errors, {warnings} warnings, {files} files",
+            d.display()
+        );
+    }
+    let sheet = || {
+        let mut c = Command::new(ORCH);
+        c.arg("sheet").arg("--dir").arg(&ready_dir);
+        c
+    };
+    let out = sheet().output().map_err(|e| format!("orch sheet: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "orch sheet on the ready program: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let listed = String::from_utf8_lossy(&out.stdout).lines().count();
+    println!("orch sheet {}: exit 0, {listed} lines", ready_dir.display());
+
+    println!(
+        "\n{WARMUP} warm-up + {RUNS} timed rounds; each round runs a figure and its baselines in turn\n"
+    );
+    let files = program_files(&dir);
+    let kib = total_bytes(&dir, &files) / 1024;
+    let (cat, xargs) = cat_command(&dir, &files, &scratch.join("large.files"));
+    let lint = || lint_command(&dir);
+    let s = measure_set("lint, large program", &[&*cat, &lint]);
+    let (cat_s, lint_s) = (s[0], s[1]);
+    let mut figures = vec![Figure {
+        what: format!(
+            "`orch lint`, {n} tasks ({} files, {kib} KiB), a plain folder",
+            files.len()
+        ),
+        value: format!("{:.1} ms", ms(lint_s.median)),
+        baseline: format!(
+            "`cat` of the same files{}: {:.1} ms",
+            if xargs { " (xargs)" } else { "" },
+            ms(cat_s.median)
+        ),
+        ratio: ratio(lint_s, cat_s.median),
+        target: 2.0,
+    }];
+    let ready_lint = || lint_command(&ready_dir);
+    let s = measure_set("sheet, ready program", &[&ready_lint, &sheet]);
+    let (ready_lint_s, sheet_s) = (s[0], s[1]);
+    figures.push(Figure {
+        what: format!("`orch sheet`, {n} ready tasks"),
+        value: format!("{:.1} ms", ms(sheet_s.median)),
+        baseline: format!(
+            "`orch lint` of the same program: {:.1} ms",
+            ms(ready_lint_s.median)
+        ),
+        ratio: ratio(sheet_s, ready_lint_s.median),
+        target: 2.0,
+    });
+    for (d, tasks, cap_mib) in [(&dir, n, 256u64), (&small_dir, 2000, 64)] {
+        match peak_rss_kib(d) {
+            Some(kib) => figures.push(Figure {
+                what: format!("peak memory of `orch lint`, {tasks} tasks, a plain folder"),
+                value: format!("{kib} KiB ({:.1} MiB)", kib as f64 / 1024.0),
+                baseline: format!("{cap_mib} MiB (`/usr/bin/time -f %M`, max of 3 runs)"),
+                ratio: kib as f64 / (cap_mib * 1024) as f64,
+                target: 1.0,
+            }),
+            None => println!(
+                "peak memory: skipped, /usr/bin/time is not installed (apt-get install -y time)"
+            ),
+        }
+    }
+    print_figures(&figures);
+    println!(
+        "\nmin ms: lint {:.1}, cat {:.1}, sheet {:.1}, lint of the ready program {:.1}",
+        ms(lint_s.min),
+        ms(cat_s.min),
+        ms(sheet_s.min),
+        ms(ready_lint_s.min)
+    );
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    if let Some(n) = args.large {
+        return large(n, scratch.path());
+    }
     let work = match &args.keep {
         Some(dir) => {
             prepare_keep(dir)?;

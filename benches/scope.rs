@@ -17,6 +17,7 @@
 //!
 //! ```text
 //! cargo bench --bench scope
+//! cargo bench --bench scope -- --overlapping 1000   # only the issue-23 case
 //! ```
 
 mod common;
@@ -30,7 +31,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{CardScope, Layout, program, program_files, write_program};
-use orch::scope::{Budget, Pattern, Scope, match_files, pairwise_overlaps};
+use orch::scope::{
+    Budget, Pattern, Scope, match_files, pairwise_overlaps, pairwise_overlaps_reference,
+};
 
 const ORCH: &str = env!("CARGO_BIN_EXE_orch");
 const WARMUP: usize = 2;
@@ -617,11 +620,107 @@ fn git_repo(scratch: &Path, rows: &mut Vec<Row>) -> Result<(), String> {
     Ok(())
 }
 
+/// Issue 23, target 3: `cards` scopes in one group, `**/m{i}/**/*.rs` minus
+/// `**/gen/**`. Every pair overlaps (`m1/m2/a.rs`), and literal prefixes and
+/// last components cannot tell, so every pair is a product search with a
+/// witness to find. Timed once at full size (half a million searches);
+/// the same-run baseline is today's search, one full Dijkstra search per
+/// pair on one thread ([`pairwise_overlaps_reference`]), on the first 100
+/// scopes' 4,950 pairs, scaled to the full number of pairs. The two must
+/// answer alike on those 4,950 pairs, witness for witness.
+fn many_overlapping(rows: &mut Vec<Row>, cards: usize) {
+    let budget = Budget::default();
+    let scopes: Vec<Scope> = (0..cards)
+        .filter_map(|i| scope(&[format!("**/m{i}/**/*.rs")], &["**/gen/**".to_string()]))
+        .collect();
+    let sub = &scopes[..100.min(scopes.len())];
+    let sub_pairs = sub.len() * (sub.len() - 1) / 2;
+    let pairs = scopes.len() * (scopes.len() - 1) / 2;
+    let new_sub = pairwise_overlaps(sub, &budget);
+    let old_sub = pairwise_overlaps_reference(sub, &budget);
+    assert_eq!(new_sub, old_sub, "the two searches disagree");
+    assert_eq!(new_sub.overlaps.len(), sub_pairs, "every pair overlaps");
+    let few = |f: &mut dyn FnMut()| {
+        f();
+        let mut times: Vec<Duration> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        Stats {
+            median: times[1],
+            min: times[0],
+        }
+    };
+    let old = few(&mut || {
+        black_box(pairwise_overlaps_reference(black_box(sub), &budget));
+    });
+    let new = few(&mut || {
+        black_box(pairwise_overlaps(black_box(sub), &budget));
+    });
+    let scale = |s: Stats| Stats {
+        median: s.median.mul_f64(pairs as f64 / sub_pairs as f64),
+        min: s.min.mul_f64(pairs as f64 / sub_pairs as f64),
+    };
+    let started = Instant::now();
+    let report = black_box(pairwise_overlaps(black_box(&scopes), &budget));
+    let full = started.elapsed();
+    assert_eq!(report.searched, pairs);
+    assert_eq!(report.overlaps.len(), pairs);
+    println!(
+        "issue 23: {cards} overlapping scopes, {pairs} pairs, {} product searches, {} overlaps, {:.0} ms (one run); per pair {:.1} us, today's search {:.1} us on the first {} scopes",
+        report.searched,
+        report.overlaps.len(),
+        ms(full),
+        full.as_secs_f64() * 1e6 / pairs as f64,
+        old.median.as_secs_f64() * 1e6 / sub_pairs as f64,
+        sub.len(),
+    );
+    rows.push(Row {
+        case: format!(
+            "`pairwise_overlaps`, {} overlapping scopes `**/m{{i}}/**/*.rs` on {} pairs (two-pass search)",
+            sub.len(),
+            sub_pairs
+        ),
+        stats: new,
+        baseline: "today's full search, one thread, the same pairs".into(),
+        base: old,
+    });
+    rows.push(Row {
+        case: format!(
+            "`pairwise_overlaps`, {cards} overlapping scopes `**/m{{i}}/**/*.rs`, {pairs} pairs (one run)"
+        ),
+        stats: Stats {
+            median: full,
+            min: full,
+        },
+        baseline: format!("today's search on the {sub_pairs} pairs above, x {pairs}/{sub_pairs}"),
+        base: scale(old),
+    });
+}
+
 fn run() -> Result<(), String> {
     println!("binary: {ORCH}");
-    let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
     let mut rows = Vec::new();
+    // `--overlapping N`: only the issue-23 case, at N cards (1,000 by default).
+    if let Some(cards) = arg("--overlapping") {
+        many_overlapping(&mut rows, cards);
+        print_table(&rows);
+        return Ok(());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     in_process(&mut rows);
+    many_overlapping(&mut rows, 1000);
     one_group(scratch.path(), &mut rows)?;
     git_repo(scratch.path(), &mut rows)?;
     println!(

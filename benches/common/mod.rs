@@ -509,7 +509,34 @@ pub fn program(
     card: &dyn Fn(usize, usize) -> CardScope,
     artifacts: &dyn Fn(&Task, usize) -> Vec<String>,
 ) -> Vec<(String, String)> {
-    let tasks = plan_tasks(layout, n);
+    program_of(layout, plan_tasks(layout, n), card, artifacts)
+}
+
+/// [`program`] with every task `todo` and without dependencies: all `n`
+/// are ready, as `orch sheet` sees them (the ledger has no rows).
+#[allow(dead_code)] // used by the lint bench only
+pub fn program_all_ready(
+    layout: &Layout,
+    n: usize,
+    card: &dyn Fn(usize, usize) -> CardScope,
+    artifacts: &dyn Fn(&Task, usize) -> Vec<String>,
+) -> Vec<(String, String)> {
+    let mut tasks = plan_tasks(layout, n);
+    for t in &mut tasks {
+        t.deps.clear();
+        t.status = Status::Todo;
+        t.reworked = false;
+    }
+    program_of(layout, tasks, card, artifacts)
+}
+
+fn program_of(
+    layout: &Layout,
+    tasks: Vec<Task>,
+    card: &dyn Fn(usize, usize) -> CardScope,
+    artifacts: &dyn Fn(&Task, usize) -> Vec<String>,
+) -> Vec<(String, String)> {
+    let n = tasks.len();
     let mut rng = Rng(0xC0FF_EE00 ^ n as u64);
     let mut files = vec![
         ("config.yaml".to_string(), render_config(layout)),

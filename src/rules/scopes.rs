@@ -335,20 +335,38 @@ fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .or_insert_with(|| "both are in_progress".to_string());
         }
     }
-    for ((ai, bi), why) in pairs {
+    // The pairs literal prefixes and last components cannot keep apart
+    // need a product search each: on every core when there are many (a
+    // thousand cards in one group are half a million pairs).
+    let searched: Vec<((usize, usize), String)> = pairs
+        .into_iter()
+        .filter(
+            |((ai, bi), _)| match (cards[*ai].scope(), cards[*bi].scope()) {
+                (Some(sa), Some(sb)) => may_overlap(sa, sb),
+                _ => false,
+            },
+        )
+        .collect();
+    let results = crate::util::par_map(
+        searched.len(),
+        crate::scope::parallelism(searched.len()),
+        64,
+        || (),
+        |(), n| {
+            let ((ai, bi), _) = &searched[n];
+            match (cards[*ai].compiled(&budget), cards[*bi].compiled(&budget)) {
+                (Some(ca), Some(cb)) => overlap_compiled(ca, cb, &budget),
+                _ => Overlap::TooComplex,
+            }
+        },
+    );
+    for (((ai, bi), why), result) in searched.into_iter().zip(results) {
         let (a, b) = (&cards[ai], &cards[bi]);
         let (Some(sa), Some(sb)) = (a.scope(), b.scope()) else {
             continue;
         };
-        if !may_overlap(sa, sb) {
-            continue; // literal prefixes already keep them apart
-        }
-        let (Some(ca), Some(cb)) = (a.compiled(&budget), b.compiled(&budget)) else {
-            out.push(undecided(cx, a, b, &why));
-            continue;
-        };
         let (ta, tb) = (task(a), task(b));
-        match overlap_compiled(ca, cb, &budget) {
+        match result {
             Overlap::Disjoint => {}
             Overlap::Witness(path) => out.push(
                 Diagnostic::new("", b.file, glob_matching(b, &path), format!("`{}` and `{}` can both touch `{path}` ({why})", tb.id, ta.id))

@@ -20,7 +20,10 @@ use std::sync::OnceLock;
 use globset::{Candidate, GlobBuilder, GlobSetBuilder};
 use regex_automata::meta;
 
+pub(crate) use overlap::parallelism;
 pub use overlap::{CompiledScope, PairReport, overlap_compiled, pairwise_overlaps};
+#[doc(hidden)]
+pub use overlap::{overlap_reference, pairwise_overlaps_reference};
 
 /// Why a scope pattern was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -861,6 +864,31 @@ mod tests {
     }
 
     #[test]
+    fn many_overlapping_scopes_as_the_full_search() {
+        // The shape of the 1,000-card benchmark, and a few like it: every
+        // pair overlaps, and each witness is the full search's.
+        let mut scopes: Vec<Scope> = (0..24)
+            .map(|i| scope(&[format!("**/m{i}/**/*.rs").as_str()], &["**/gen/**"]))
+            .collect();
+        scopes.push(scope(&["src/**/m1*/*.rs", "**/.cfg/*"], &[]));
+        scopes.push(scope(&["**/é/**"], &["**/*.rs"]));
+        scopes.push(scope(&["**/m[0-3]/**"], &["**/gen/**", "**/m2/**"]));
+        let budget = Budget::default();
+        let report = pairwise_overlaps(&scopes, &budget);
+        assert_eq!(report, pairwise_overlaps_reference(&scopes, &budget));
+        assert!(
+            report.overlaps.len() > 24 * 23 / 2,
+            "{}",
+            report.overlaps.len()
+        );
+        assert!(
+            report
+                .overlaps
+                .contains(&(1, 2, Overlap::Witness("m1/m2/a.rs".to_string())))
+        );
+    }
+
+    #[test]
     fn last_components_prune_what_prefixes_cannot() {
         let apart = [
             ("**/m1/*.rs", "**/m2/*.rs"),
@@ -964,6 +992,31 @@ mod tests {
         }
 
         #[test]
+        fn pairwise_agrees_with_brute_force(specs in prop::collection::vec(scope_strategy(), 2..=6)) {
+            thread_local! { static UNIVERSE: Vec<String> = universe(); }
+            let scopes: Vec<Scope> = specs.iter().filter_map(build).collect();
+            let budget = Budget::default();
+            let report = pairwise_overlaps(&scopes, &budget);
+            // Exactly the findings of the full search, pair by pair...
+            prop_assert_eq!(&report, &pairwise_overlaps_reference(&scopes, &budget));
+            // ... and exactly the pairs that share a path of the universe
+            // (every overlapping pair shares one that short).
+            for i in 0..scopes.len() {
+                for j in i + 1..scopes.len() {
+                    let found = report.overlaps.iter().find(|o| (o.0, o.1) == (i, j)).map(|o| &o.2);
+                    let common = UNIVERSE.with(|u| u.iter().find(|p| scopes[i].is_match(p) && scopes[j].is_match(p)).cloned());
+                    match found {
+                        Some(Overlap::Witness(w)) => {
+                            prop_assert!(scopes[i].is_match(w) && scopes[j].is_match(w), "{w}");
+                        }
+                        Some(other) => prop_assert!(false, "{i} {j}: {other:?}"),
+                        None => prop_assert!(common.is_none(), "{i} {j} missed {common:?}"),
+                    }
+                }
+            }
+        }
+
+        #[test]
         fn overlap_agrees_with_brute_force(a in scope_strategy(), b in scope_strategy()) {
             thread_local! { static UNIVERSE: Vec<String> = universe(); }
             let (Some(sa), Some(sb)) = (build(&a), build(&b)) else {
@@ -983,6 +1036,8 @@ mod tests {
                     }
                 }
             }
+            // The two-pass search answers exactly as the full one did.
+            prop_assert_eq!(&result, &overlap_reference(&sa, &sb, &budget));
             match &result {
                 Overlap::Witness(w) => {
                     prop_assert!(sa.is_match(w), "{w} not in {a:?}");

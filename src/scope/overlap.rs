@@ -31,10 +31,14 @@ struct Auto {
     start: StateID,
     /// For each state index: does the input end in a match here?
     eoi_match: Vec<bool>,
-    /// For each state index: can some continuation still match?
-    live: Vec<bool>,
     /// For each state index: does every continuation (including none) match?
     universal: Vec<bool>,
+    /// For each state index: the fewest bytes that lead to a match
+    /// (`u32::MAX` when none does: the state is dead). Every byte of a witness costs at least
+    /// 1, so the largest of these over a pair's allowed sides is a lower
+    /// bound on what a witness from there still costs: computed once per
+    /// scope, it prunes the product search of every pair the scope is in.
+    dist: Vec<u32>,
 }
 
 struct TooComplex;
@@ -65,7 +69,7 @@ impl Auto {
             .map_err(|TooComplex| BuildFailure::TooComplex)
     }
 
-    /// Enumerates the reachable states and computes `eoi_match`, `live` and
+    /// Enumerates the reachable states and computes `eoi_match`, `universal` and
     /// `universal` by backward closure over the reversed transition graph.
     fn analyse(
         dfa: dense::DFA<Vec<u32>>,
@@ -121,18 +125,35 @@ impl Auto {
             mark
         };
         let indices: Vec<usize> = order.iter().map(|&s| idx(s)).collect();
-        let live = closure(indices.iter().copied().filter(|&i| eoi_match[i]).collect());
         let not_universal = closure(indices.iter().copied().filter(|&i| !eoi_match[i]).collect());
         let mut universal = vec![false; n];
         for &i in &indices {
             universal[i] = !not_universal[i];
         }
+        // Breadth-first over the reversed transitions from the matching states.
+        let mut dist = vec![u32::MAX; n];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &i in &indices {
+            if eoi_match[i] {
+                dist[i] = 0;
+                queue.push_back(i);
+            }
+        }
+        while let Some(t) = queue.pop_front() {
+            let d = dist[t].saturating_add(1);
+            for &s in &preds[t] {
+                if dist[s] == u32::MAX {
+                    dist[s] = d;
+                    queue.push_back(s);
+                }
+            }
+        }
         Ok(Auto {
             dfa,
             start,
             eoi_match,
-            live,
             universal,
+            dist,
         })
     }
 }
@@ -272,6 +293,17 @@ impl CompiledScope {
 
 /// [`super::overlap`] on prebuilt automata.
 pub fn overlap_compiled(a: &CompiledScope, b: &CompiledScope, budget: &Budget) -> Overlap {
+    overlap_compiled_with(a, b, budget, search)
+}
+
+type Searcher = fn(&[(&Auto, Role)], &Budget) -> Search;
+
+fn overlap_compiled_with(
+    a: &CompiledScope,
+    b: &CompiledScope,
+    budget: &Budget,
+    search: Searcher,
+) -> Overlap {
     let (Some(aa), Some(ba)) = (&a.allowed, &b.allowed) else {
         return Overlap::Disjoint;
     };
@@ -298,6 +330,17 @@ fn keep<'a>(mine: &'a [Pattern], theirs: &[Pattern]) -> Vec<&'a Pattern> {
 }
 
 pub(super) fn overlap_scopes(a: &Scope, b: &Scope, budget: &Budget) -> Overlap {
+    overlap_scopes_with(a, b, budget, search)
+}
+
+/// [`super::overlap`] as it answered before [`search`] took two passes: the
+/// reference the tests hold the faster search to.
+#[doc(hidden)]
+pub fn overlap_reference(a: &Scope, b: &Scope, budget: &Budget) -> Overlap {
+    overlap_scopes_with(a, b, budget, search_reference)
+}
+
+fn overlap_scopes_with(a: &Scope, b: &Scope, budget: &Budget, search: Searcher) -> Overlap {
     // Keep only the allowed patterns that can meet the other side, and the
     // prohibited ones that can meet what is left: the rest cannot matter.
     let a_allowed = keep(&a.allowed, &b.allowed);
@@ -360,31 +403,82 @@ pub struct PairReport {
 }
 
 /// Checks every pair of `scopes` for overlap: literal prefixes first, and
-/// each scope's automata built at most once, only if some pair needs them.
+/// each scope's automata built at most once, only if some pair needs them
+/// (with each state's distance to a match, which bounds the search of
+/// every pair the scope is in). Many searches run on every core.
 pub fn pairwise_overlaps(scopes: &[Scope], budget: &Budget) -> PairReport {
-    let mut compiled: Vec<Option<Option<CompiledScope>>> = vec![None; scopes.len()];
-    let mut report = PairReport::default();
+    pairwise_with(scopes, budget, search, None)
+}
+
+/// [`pairwise_overlaps`] as it was before issue 23: one full Dijkstra
+/// search per pair, on one thread. The reference for the tests and the
+/// benchmark's same-run baseline.
+#[doc(hidden)]
+pub fn pairwise_overlaps_reference(scopes: &[Scope], budget: &Budget) -> PairReport {
+    pairwise_with(scopes, budget, search_reference, Some(1))
+}
+
+fn pairwise_with(
+    scopes: &[Scope],
+    budget: &Budget,
+    search: Searcher,
+    threads: Option<usize>,
+) -> PairReport {
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut needed = vec![false; scopes.len()];
     for i in 0..scopes.len() {
         for j in i + 1..scopes.len() {
-            if !super::may_overlap(&scopes[i], &scopes[j]) {
-                continue;
-            }
-            report.searched += 1;
-            for k in [i, j] {
-                if compiled[k].is_none() {
-                    compiled[k] = Some(CompiledScope::new(&scopes[k], budget));
-                }
-            }
-            let result = match (&compiled[i], &compiled[j]) {
-                (Some(Some(a)), Some(Some(b))) => overlap_compiled(a, b, budget),
-                _ => Overlap::TooComplex,
-            };
-            if result != Overlap::Disjoint {
-                report.overlaps.push((i, j, result));
+            if super::may_overlap(&scopes[i], &scopes[j]) {
+                pairs.push((i, j));
+                needed[i] = true;
+                needed[j] = true;
             }
         }
     }
-    report
+    let threads = threads.unwrap_or_else(|| parallelism(pairs.len()));
+    let compiled: Vec<Option<CompiledScope>> = crate::util::par_map(
+        scopes.len(),
+        threads,
+        8,
+        || (),
+        |(), k| {
+            needed[k]
+                .then(|| CompiledScope::new(&scopes[k], budget))
+                .flatten()
+        },
+    );
+    let results = crate::util::par_map(
+        pairs.len(),
+        threads,
+        64,
+        || (),
+        |(), n| {
+            let (i, j) = pairs[n];
+            match (&compiled[i], &compiled[j]) {
+                (Some(a), Some(b)) => overlap_compiled_with(a, b, budget, search),
+                _ => Overlap::TooComplex,
+            }
+        },
+    );
+    PairReport {
+        searched: pairs.len(),
+        overlaps: pairs
+            .into_iter()
+            .zip(results)
+            .filter(|(_, r)| *r != Overlap::Disjoint)
+            .map(|((i, j), r)| (i, j, r))
+            .collect(),
+    }
+}
+
+/// Threads for `searches` product searches: one for a few, every core for
+/// many (each search takes tens of microseconds).
+pub(crate) fn parallelism(searches: usize) -> usize {
+    if searches < 256 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -570,50 +664,115 @@ struct Node {
     parent: u32,
     byte: u8,
     cost: u32,
+    /// The lower bound on the cost still to go (see [`Auto::dist`]).
+    rest: u32,
     done: bool,
+}
+
+/// The bytes a witness may hold, one per group of bytes that every
+/// component and the path automaton treat alike (the best-ranked of the
+/// group), cheapest and most readable first: `(byte, cost)`.
+fn alphabet(comps: &[(&Auto, Role)]) -> Vec<(u8, u32)> {
+    static RANKED: OnceLock<Vec<(u8, u32)>> = OnceLock::new();
+    let ranked = RANKED.get_or_init(|| {
+        let mut bytes: Vec<(u8, (u32, u32))> = (0..=255u8)
+            .filter_map(|b| Some((b, byte_rank(b)?)))
+            .filter(|&(b, _)| shape_tables().class[usize::from(b)] != REJECT)
+            .collect();
+        bytes.sort_by_key(|&(_, rank)| rank);
+        bytes.into_iter().map(|(b, (cost, _))| (b, cost)).collect()
+    });
+    // In rank order, the first byte of each group is its best-ranked one.
+    let shapes = shape_tables();
+    let mut seen: HashSet<u64, BuildHasherDefault<KeyHasher>> = HashSet::default();
+    let mut out = Vec::new();
+    for &(b, cost) in ranked {
+        let signature = comps
+            .iter()
+            .fold(u64::from(shapes.class[usize::from(b)]), |acc, (a, _)| {
+                (acc << 8) | u64::from(a.dfa.byte_classes().get(b))
+            });
+        if seen.insert(signature) {
+            out.push((b, cost));
+        }
+    }
+    out
 }
 
 /// Cheapest-first search over the product of `comps` and the path automaton
 /// for a valid path accepted by every allowed component and no prohibited
 /// one.
+///
+/// The answer is that of [`search_reference`] (a plain Dijkstra search,
+/// ties first come, first served), found in two cheaper passes. An A* pass
+/// (priority: cost so far plus [`Auto::dist`], a consistent lower bound)
+/// finds the cheapest witness's cost C, or proves there is none. Then the
+/// same Dijkstra search runs again, skipping every state whose cost plus
+/// lower bound exceeds C. The states it keeps are found in the same order,
+/// at the same cost and from the same parent as in the full search (the
+/// bound never decreases along a path, so no kept state is reached at its
+/// cheapest through a skipped one), so it stops at the same witness; it
+/// only leaves out the many states every overlapping pair's full search
+/// visits below C that lead to no witness as cheap. The full search remains
+/// for the one case the passes cannot match exactly: the A* pass running
+/// out of budget.
 fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
     if comps.len() > MAX_COMPS {
         return Search::TooComplex;
     }
-    // Byte groups: bytes that every component and the path automaton treat
-    // alike are interchangeable; keep the best-ranked one of each group.
-    let shapes = shape_tables();
-    let mut groups: HashMap<u64, (u8, (u32, u32))> = HashMap::new();
-    for b in 0..=255u8 {
-        let Some(rank) = byte_rank(b) else { continue };
-        let shape_class = shapes.class[usize::from(b)];
-        if shape_class == REJECT {
-            continue;
-        }
-        let signature = comps.iter().fold(u64::from(shape_class), |acc, (a, _)| {
-            (acc << 8) | u64::from(a.dfa.byte_classes().get(b))
-        });
-        groups
-            .entry(signature)
-            .and_modify(|best| {
-                if rank < best.1 {
-                    *best = (b, rank);
-                }
-            })
-            .or_insert((b, rank));
+    let alphabet = alphabet(comps);
+    match explore(comps, budget, &alphabet, true, u32::MAX) {
+        (Search::Found(_), cost) => explore(comps, budget, &alphabet, false, cost).0,
+        (Search::Empty, _) => Search::Empty,
+        (Search::TooComplex, _) => explore(comps, budget, &alphabet, false, u32::MAX).0,
     }
-    let mut alphabet: Vec<(u8, u32, u32)> =
-        groups.into_values().map(|(b, (c, o))| (b, c, o)).collect();
-    alphabet.sort_by_key(|&(_, cost, order)| (cost, order));
+}
 
-    let hopeless = |key: &Key| {
-        comps.iter().zip(key.states.iter()).any(|((a, role), &s)| {
+/// The search as it was before the two passes: Dijkstra over the whole
+/// product. [`search`] must answer exactly as this does.
+fn search_reference(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
+    if comps.len() > MAX_COMPS {
+        return Search::TooComplex;
+    }
+    explore(comps, budget, &alphabet(comps), false, u32::MAX).0
+}
+
+/// One pass over the product: Dijkstra (`astar` false: priority is the
+/// cost so far, ties first come, first served) or A* (priority also counts
+/// the lower bound on the rest), never keeping a state whose cost plus
+/// lower bound exceeds `bound`. Returns the result and, when found, the
+/// witness's cost.
+fn explore(
+    comps: &[(&Auto, Role)],
+    budget: &Budget,
+    alphabet: &[(u8, u32)],
+    astar: bool,
+    bound: u32,
+) -> (Search, u32) {
+    let shapes = shape_tables();
+    // `None` when no witness can go through the state (an allowed side can
+    // no longer match, or a prohibited side matches whatever follows),
+    // otherwise the lower bound on what the rest of a witness costs.
+    let rest = |key: &Key| -> Option<u32> {
+        let mut most = 0;
+        for ((a, role), &s) in comps.iter().zip(key.states.iter()) {
             let i = a.index(s);
             match role {
-                Role::Allowed => !Auto::flag(&a.live, i),
-                Role::Prohibited => Auto::flag(&a.universal, i),
+                Role::Allowed => {
+                    let d = a.dist.get(i).copied().unwrap_or(u32::MAX);
+                    if d == u32::MAX {
+                        return None;
+                    }
+                    most = most.max(d);
+                }
+                Role::Prohibited => {
+                    if Auto::flag(&a.universal, i) {
+                        return None;
+                    }
+                }
             }
-        })
+        }
+        Some(most)
     };
     let accepts = |key: &Key| {
         shape_accepts(key.shape)
@@ -625,6 +784,13 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
                 }
             })
     };
+    let priority = |cost: u32, rest: u32| {
+        if astar {
+            cost.saturating_add(rest)
+        } else {
+            cost
+        }
+    };
 
     let mut start = Key {
         states: [StateID::ZERO; MAX_COMPS],
@@ -633,40 +799,43 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
     for ((a, _), slot) in comps.iter().zip(start.states.iter_mut()) {
         *slot = a.start;
     }
-    if hopeless(&start) {
-        return Search::Empty;
-    }
+    let Some(start_rest) = rest(&start).filter(|&r| r <= bound) else {
+        return (Search::Empty, 0);
+    };
     let mut index: HashMap<Key, u32, BuildHasherDefault<KeyHasher>> = HashMap::default();
     let mut keys: Vec<Key> = vec![start];
     let mut nodes: Vec<Node> = vec![Node {
         parent: u32::MAX,
         byte: 0,
         cost: 0,
+        rest: start_rest,
         done: false,
     }];
     index.insert(start, 0);
-    // (cost, sequence number) orders ties first-come-first-served, so the
-    // search is breadth-first in the readable byte order within a cost.
+    // (priority, sequence number) orders ties first-come-first-served, so
+    // the Dijkstra pass is breadth-first in the readable byte order within
+    // a cost.
     let mut heap: BinaryHeap<Reverse<(u32, u64, u32)>> = BinaryHeap::new();
     let mut seq: u64 = 0;
-    heap.push(Reverse((0, seq, 0)));
+    heap.push(Reverse((priority(0, start_rest), seq, 0)));
     let limit = budget.max_product_states.min(u32::MAX as usize - 1);
-    while let Some(Reverse((cost, _, id))) = heap.pop() {
+    while let Some(Reverse((prio, _, id))) = heap.pop() {
         let Some(node) = nodes.get_mut(id as usize) else {
             continue;
         };
-        if node.done || node.cost != cost {
+        if node.done || priority(node.cost, node.rest) != prio {
             continue;
         }
         node.done = true;
+        let cost = node.cost;
         let Some(&key) = keys.get(id as usize) else {
             continue;
         };
         if accepts(&key) {
-            return Search::Found(rebuild(&nodes, id));
+            return (Search::Found(rebuild(&nodes, id)), cost);
         }
         let shape = key.shape;
-        for &(b, byte_cost, _) in &alphabet {
+        for &(b, byte_cost) in alphabet {
             let next_shape = shapes.next(shape, b);
             if next_shape == REJECT {
                 continue;
@@ -682,9 +851,9 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
             {
                 *slot = a.dfa.next_state(s, b);
             }
-            if hopeless(&next) {
+            let Some(next_rest) = rest(&next) else {
                 continue;
-            }
+            };
             let step = byte_cost
                 + if b == b'.' && shape / 8 == 0 {
                     LEADING_DOT_PENALTY
@@ -692,6 +861,9 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
                     0
                 };
             let next_cost = cost.saturating_add(step);
+            if next_cost.saturating_add(next_rest) > bound {
+                continue;
+            }
             let target = match index.entry(next) {
                 Entry::Occupied(o) => {
                     let t = *o.get();
@@ -707,7 +879,7 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
                 }
                 Entry::Vacant(v) => {
                     if nodes.len() >= limit {
-                        return Search::TooComplex;
+                        return (Search::TooComplex, 0);
                     }
                     let t = nodes.len() as u32;
                     v.insert(t);
@@ -716,16 +888,17 @@ fn search(comps: &[(&Auto, Role)], budget: &Budget) -> Search {
                         parent: id,
                         byte: b,
                         cost: next_cost,
+                        rest: next_rest,
                         done: false,
                     });
                     t
                 }
             };
             seq += 1;
-            heap.push(Reverse((next_cost, seq, target)));
+            heap.push(Reverse((priority(next_cost, next_rest), seq, target)));
         }
     }
-    Search::Empty
+    (Search::Empty, 0)
 }
 
 fn rebuild(nodes: &[Node], mut id: u32) -> String {
