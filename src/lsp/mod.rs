@@ -33,6 +33,26 @@ pub mod world;
 use text::{Encoding, Lines};
 use world::World;
 
+/// Whether `ORCH_LSP_TRACE` is set: each edit's phases are timed and
+/// logged to stderr (`orch lsp: <phase> <ms>`), for finding where an edit's
+/// time goes.
+pub(crate) fn tracing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("ORCH_LSP_TRACE").is_some_and(|v| !v.is_empty()))
+}
+
+/// Log how long a phase took since `since`, when [`tracing`]; returns now.
+pub(crate) fn trace(phase: &str, since: std::time::Instant) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    if tracing() {
+        eprintln!(
+            "orch lsp: {phase} {:.2} ms",
+            (now - since).as_secs_f64() * 1e3
+        );
+    }
+    now
+}
+
 /// Where the program is when the command line names it (`--dir`,
 /// `--root`); otherwise the server finds programs from the workspace
 /// folders and from the documents opened.
@@ -366,11 +386,14 @@ impl<'c> Server<'c> {
         let Some(id) = world.file_id(&path) else {
             return;
         };
+        let t = std::time::Instant::now();
         let mut text = world.program.file(id).text.to_string();
         for change in p.content_changes {
             text::apply(&mut text, change, self.encoding);
         }
+        let t = trace("change: apply", t);
         world.set_text(&path, text);
+        trace("change: set_text", t);
         self.edited.insert(path);
     }
 
@@ -457,7 +480,9 @@ impl<'c> Server<'c> {
     fn publish(&mut self) {
         let mut out = Vec::new();
         for w in 0..self.worlds.len() {
+            let t = std::time::Instant::now();
             let changed = self.worlds[w].relint();
+            let t = trace("publish: relint", t);
             let world = &self.worlds[w];
             let mut paths: Vec<PathBuf> = changed;
             for p in &self.edited {
@@ -470,16 +495,23 @@ impl<'c> Server<'c> {
                 encoding: self.encoding,
                 open: &self.open,
             };
+            let n = paths.len();
             for path in paths {
                 out.push(cx.publication(world, &path));
             }
+            if tracing() {
+                eprintln!("orch lsp: publish: {n} documents");
+            }
+            trace("publish: convert", t);
         }
         self.edited.clear();
+        let t = std::time::Instant::now();
         for params in out {
             self.send(
                 Notification::new(note::PublishDiagnostics::METHOD.to_string(), params).into(),
             );
         }
+        trace("publish: send", t);
     }
 }
 

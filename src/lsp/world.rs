@@ -19,6 +19,9 @@ use crate::model::{Document, Index, Program};
 use crate::rules::{self, Context, Reach, ScopeCache};
 use crate::source::{FileId, SourceFile};
 
+use super::trace;
+use std::time::Instant;
+
 /// What a file is to a program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -252,7 +255,9 @@ impl World {
             return Vec::new();
         }
         self.stale = false;
+        let t = Instant::now();
         self.tracked();
+        let t = trace("relint: tracked", t);
         let program = &self.program;
         let dirty: Vec<usize> = program
             .docs
@@ -262,12 +267,30 @@ impl World {
             .map(|(i, _)| i)
             .collect();
         let tracked = self.tracked.as_deref().unwrap_or_default();
+        let t = trace("relint: dirty", t);
         let mut cx = Context::new(program).with_tracked(Cow::Borrowed(tracked));
+        let t = trace("relint: index", t);
         cx.scopes = Some(&self.scopes);
         cx.focus = Some(&dirty);
         let fresh = rules::check(&cx, |r| r.reach() == Reach::Document);
+        let t = trace("relint: document rules", t);
         cx.focus = None;
         let mut all = rules::check(&cx, |r| r.reach() == Reach::Program);
+        trace("relint: program rules", t);
+        if super::tracing() {
+            // Each program rule alone, on one thread, with the cards read.
+            let mut one = Context::new(program).with_tracked(Cow::Borrowed(tracked));
+            one.scopes = Some(&self.scopes);
+            let c = Instant::now();
+            let _ = rules::check(&one, |r| r.meta().code == "glob-invalid");
+            trace("relint:   (cards + glob-invalid)", c);
+            for r in rules::RULES.iter().filter(|r| r.reach() == Reach::Program) {
+                let c = Instant::now();
+                let _ = rules::check(&one, |x| x.meta().code == r.meta().code);
+                trace(&format!("relint:   rule {}", r.meta().code), c);
+            }
+        }
+        let t = Instant::now();
         let index = std::mem::take(&mut cx.index);
         drop(cx);
         for &i in &dirty {
@@ -289,8 +312,12 @@ impl World {
                 d
             }));
         }
+        let t = trace("relint: kept", t);
+        let n = all.len();
+        let finished = rules::finish(program, all);
+        let t = trace(&format!("relint: finish ({n} findings)"), t);
         let mut found: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
-        for d in rules::finish(program, all) {
+        for d in finished {
             found
                 .entry(program.file(d.file).abs_path.clone())
                 .or_default()
@@ -309,6 +336,7 @@ impl World {
         );
         self.found = found;
         self.index = index;
+        trace("relint: group and diff", t);
         changed
     }
 }

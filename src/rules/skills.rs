@@ -19,8 +19,12 @@ pub fn normalize(skill: &str) -> &str {
         .trim_start_matches('$')
 }
 
-/// Every place a skill is written: (file, text with span, what it is, task ID).
-fn skill_sites(cx: &Context<'_>) -> Vec<(FileId, Spanned<String>, &'static str, String)> {
+/// A place a skill is written: (file, text with span, what it is, task ID).
+pub(crate) type Site = (FileId, Spanned<String>, &'static str, String);
+
+/// Every place a skill is written (read once per run, by
+/// [`Context::skill_sites`], for both skill rules).
+pub(crate) fn skill_sites(cx: &Context<'_>) -> Vec<Site> {
     let mut sites = Vec::new();
     for task in &cx.index.tasks {
         if let Some(s) = &task.skill {
@@ -77,7 +81,8 @@ Add custom skills to `skills:` in `config.yaml`.
 );
 
 fn check_skill_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (file, skill, what, _) in skill_sites(cx) {
+    for (file, skill, what, _) in cx.skill_sites() {
+        let (file, what) = (*file, *what);
         let name = normalize(&skill.value);
         if name.is_empty() || templates::is_placeholder(name) || cx.skills.contains(name) {
             continue;
@@ -119,7 +124,8 @@ fix the card, or change the plan row if the plan was wrong.
 );
 
 fn check_skill_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (file, skill, what, task_id) in skill_sites(cx) {
+    for (file, skill, what, task_id) in cx.skill_sites() {
+        let (file, what) = (*file, *what);
         if what == "plan row" {
             continue;
         }
