@@ -58,16 +58,6 @@ pub struct HarvestArgs {
     pub record: bool,
 }
 
-fn check_format(g: &Global, command: &str) -> Result<()> {
-    if matches!(g.format, Format::Human | Format::Json) {
-        Ok(())
-    } else {
-        Err(Error::usage(format!(
-            "`orch {command}` prints human or json"
-        )))
-    }
-}
-
 /// Resolve and clear the tasks, or refuse with every reason (exit 2).
 fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)> {
     if let Some(e) = program
@@ -127,7 +117,7 @@ fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)
 }
 
 pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
-    check_format(g, "dispatch")?;
+    super::human_or_json(g, "dispatch")?;
     let ws = Workspace::find(g)?;
     if args.jobs == Some(0) {
         return Err(Error::usage("--jobs must be at least 1"));
@@ -295,7 +285,7 @@ fn settings(args: &DispatchArgs, program: &Program) -> Settings {
 }
 
 pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
-    check_format(g, "harvest")?;
+    super::human_or_json(g, "harvest")?;
     let ws = Workspace::find(g)?;
     let program = ws.load()?;
     let mut run = dispatch::load_facts(&ws.root, &ws.dir, args.run.as_deref())?;

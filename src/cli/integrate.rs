@@ -47,16 +47,6 @@ pub struct CleanArgs {
     pub force: bool,
 }
 
-fn check_format(g: &Global, command: &str) -> Result<()> {
-    if matches!(g.format, Format::Human | Format::Json) {
-        Ok(())
-    } else {
-        Err(Error::usage(format!(
-            "`orch {command}` prints human or json"
-        )))
-    }
-}
-
 fn open(g: &Global) -> Result<(Workspace, Session, Settings)> {
     let ws = Workspace::find(g)?;
     let session = Session::open(&ws.root, &ws.dir, true)?;
@@ -72,7 +62,7 @@ fn open(g: &Global) -> Result<(Workspace, Session, Settings)> {
 }
 
 pub fn integrate(args: &IntegrateArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
-    check_format(g, "integrate")?;
+    super::human_or_json(g, "integrate")?;
     if g.no_commit {
         return Err(Error::with_help(
             "orch integrate commits by nature; --no-commit does not apply",
@@ -173,7 +163,7 @@ pub fn integrate(args: &IntegrateArgs, g: &Global, out: &mut dyn Write) -> Resul
 }
 
 pub fn clean(args: &CleanArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
-    check_format(g, "clean")?;
+    super::human_or_json(g, "clean")?;
     let (ws, session, settings) = open(g)?;
     let repo = session.repo().ok_or_else(|| {
         Error::with_help(

@@ -171,6 +171,17 @@ pub(crate) fn print_json(out: &mut dyn Write, value: &serde_json::Value) -> Resu
 /// returns.
 static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Exit 2 unless `--format` is human or json, the two `orch COMMAND` prints.
+fn human_or_json(g: &Global, command: &str) -> Result<()> {
+    if matches!(g.format, Format::Human | Format::Json) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::usage(format!(
+            "`orch {command}` prints human or json"
+        )))
+    }
+}
+
 /// Drop `value`, unless the process ends when the command returns (the
 /// binary's [`run`]): then leave it to the exit. Freeing thousands of parsed
 /// documents node by node was about 5% of a large lint and 10% of

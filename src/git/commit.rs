@@ -437,19 +437,11 @@ impl Repo {
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
-                use gix::refs::file::transaction::prepare::{MustNotExist, ReferenceOutOfDate};
-                if let Some(e) = err.downcast_any_ref::<ReferenceOutOfDate>() {
+                if let Some(actual) = moved_to(&err) {
                     return Err(GitError::Moved {
                         reference,
                         expected: expected_text,
-                        actual: e.actual.to_string(),
-                    });
-                }
-                if let Some(e) = err.downcast_any_ref::<MustNotExist>() {
-                    return Err(GitError::Moved {
-                        reference,
-                        expected: expected_text,
-                        actual: e.actual.to_string(),
+                        actual,
                     });
                 }
                 if is_lock_contention(&err) {
@@ -548,6 +540,18 @@ pub(super) fn acquire_lock(path: &Path) -> Result<gix::lock::File, GitError> {
             GitError::gix(format!("cannot lock {}", path.display()), err)
         }
     })
+}
+
+/// What a reference holds now, when a ref transaction was refused because
+/// it no longer held the value expected (or exists where it must not).
+pub(super) fn moved_to(err: &gix::Error) -> Option<String> {
+    use gix::refs::file::transaction::prepare::{MustNotExist, ReferenceOutOfDate};
+    err.downcast_any_ref::<ReferenceOutOfDate>()
+        .map(|e| e.actual.to_string())
+        .or_else(|| {
+            err.downcast_any_ref::<MustNotExist>()
+                .map(|e| e.actual.to_string())
+        })
 }
 
 pub(super) fn is_lock_contention(err: &gix::Error) -> bool {

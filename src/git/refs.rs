@@ -176,25 +176,17 @@ impl Repo {
             .prepare(Some(edit), fail, fail)
             .and_then(|t| t.commit(Some(committer.to_ref(&mut time))));
         let Err(err) = result else { return Ok(()) };
-        use gix::refs::file::transaction::prepare::{MustNotExist, ReferenceOutOfDate};
         let expected_text = match &expected {
             PreviousValue::MustNotExist => "no such reference".to_string(),
             PreviousValue::MustExistAndMatch(Target::Object(id))
             | PreviousValue::ExistingMustMatch(Target::Object(id)) => id.to_string(),
             _ => "a value it no longer has".to_string(),
         };
-        if let Some(e) = err.downcast_any_ref::<ReferenceOutOfDate>() {
+        if let Some(actual) = super::commit::moved_to(&err) {
             return Err(GitError::Moved {
                 reference,
                 expected: expected_text,
-                actual: e.actual.to_string(),
-            });
-        }
-        if let Some(e) = err.downcast_any_ref::<MustNotExist>() {
-            return Err(GitError::Moved {
-                reference,
-                expected: expected_text,
-                actual: e.actual.to_string(),
+                actual,
             });
         }
         if super::commit::is_lock_contention(&err) {
