@@ -392,3 +392,70 @@ fn a_failing_setup_command_fails_its_task_and_its_log_says_why() {
         .expect("setup log");
     assert!(log.contains("preparing"), "{log}");
 }
+
+#[test]
+fn dispatch_killed_at_any_moment_leaves_sound_refs_and_worktrees_the_next_command_explains() {
+    const TRIALS: u64 = 10;
+    let make = || {
+        Iso::with(
+            &[todo("A"), todo("B")],
+            CODEX,
+            &[("A", "iso-codex-files.sh"), ("B", "iso-codex-shell.sh")],
+        )
+    };
+    // How long an isolated dispatch takes here, uninterrupted: kills land
+    // anywhere in that span (marking, worktrees, agents, seals, harvest).
+    let span = {
+        let iso = make();
+        let started = std::time::Instant::now();
+        let out = iso.orch(&["dispatch", "A", "B"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (started.elapsed().as_millis() as u64).max(10)
+    };
+    for trial in 0..TRIALS {
+        let iso = make();
+        let mut child = iso
+            .orch_cmd(&["dispatch", "A", "B"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(span * trial / TRIALS));
+        let _ = child.kill();
+        let _ = child.wait();
+        // The stand-in agents end on their own within moments.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        iso.fsck();
+        // No `git worktree list` entry without its folder.
+        let listed = iso.linked_worktrees();
+        assert!(listed.len() <= 2, "trial {trial}: {listed:?}");
+        // The next command says what was left, and how to go on.
+        let st = iso.orch(&["status"]);
+        assert_eq!(
+            st.status.code(),
+            Some(0),
+            "trial {trial}: {}",
+            text(&st.stderr)
+        );
+        // Clean never panics; when it refuses (a lock file the kill left:
+        // SIGKILL runs no clean-up), it says how to go on.
+        let out = iso.orch(&["clean", "--dry-run"]);
+        let err = text(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1))
+                || (out.status.code() == Some(2)
+                    && (err.contains("help:") || err.contains("delete the stale lock file"))),
+            "trial {trial}: {:?} {err}",
+            out.status.code()
+        );
+        for id in ["A", "B"] {
+            if iso.orch_branches().contains(&format!("orch/{id}")) {
+                assert!(
+                    text(&st.stdout).contains(&format!("orch/{id}")),
+                    "trial {trial}: status does not list orch/{id}:\n{}",
+                    text(&st.stdout)
+                );
+            }
+        }
+    }
+}
