@@ -57,7 +57,7 @@ pub use merge::{Merged, Merger};
 pub use range::{Form, Resolved, shown};
 pub use refs::{CommitRecord, branch_ref};
 pub use seal::Sealed;
-pub use worktree::{INITIALIZING, Worktree, remove_tree};
+pub use worktree::{INITIALIZING, Worktree, building_pid, registration_name, remove_tree};
 
 /// An object id (a commit, a tree), as the rest of orch names one.
 pub type Oid = gix::ObjectId;

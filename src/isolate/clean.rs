@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::dispatch::{LastRun, RunState};
 use crate::error::Result;
-use crate::git::{INITIALIZING, Oid, Repo, Worktree, remove_tree};
+use crate::git::{INITIALIZING, Oid, Repo, Worktree, building_pid, registration_name, remove_tree};
 use crate::model::program::{Index, display_path};
 use crate::model::{Program, TaskStatus};
 
@@ -190,7 +190,8 @@ pub fn survey(
                 if tip.is_none() {
                     continue;
                 }
-            } else if w.locked.as_deref() == Some(INITIALIZING) || !w.has_index {
+            } else if w.locked.as_deref() == Some(INITIALIZING) || !w.has_index || !w.head_readable
+            {
                 out.push(leftover(Some(id), branch.as_deref(), Some(w.clone()), *tip, State::Incomplete,
                     "its worktree was never completed (orch was stopped while creating it): `orch clean` removes it".into(), &shown));
                 continue;
@@ -297,7 +298,7 @@ pub fn survey(
         orphans.sort();
         for p in orphans {
             let mut l = leftover(None, None, None, None, State::Orphan,
-                "a folder no worktree registration names (a removal was stopped): `orch clean` removes it".into(), &shown);
+                "a folder no worktree registration names (its creation or removal was stopped): `orch clean` removes it".into(), &shown);
             l.worktree = Some(shown(&p));
             l.task = p.file_name().map(|n| n.to_string_lossy().into_owned());
             l.folder = Some(p);
@@ -307,7 +308,7 @@ pub fn survey(
     // Registrations whose creation was killed before `gitdir` was written.
     for admin in repo.unfinished_registrations() {
         let locked = std::fs::read_to_string(admin.join("locked")).unwrap_or_default();
-        if locked.trim() == INITIALIZING {
+        if locked.trim() == INITIALIZING || building_pid(&admin).is_some() {
             let mut l = leftover(
                 None,
                 None,
@@ -318,7 +319,7 @@ pub fn survey(
                     .into(),
                 &shown,
             );
-            l.task = admin.file_name().map(|n| n.to_string_lossy().into_owned());
+            l.task = Some(registration_name(&admin));
             l.worktree = Some(shown(&admin));
             l.folder = Some(admin);
             out.push(l);
@@ -382,6 +383,42 @@ fn uncommitted(w: &Worktree, settings: &Settings) -> bool {
             })
         })
     })
+}
+
+/// For the next command after a kill: remove what git itself reports as
+/// broken, a worktree registration of orch's whose creation never ended
+/// (locked `initializing`) and whose `HEAD` is missing or empty (an orch
+/// before the atomic registration of [`Repo::add_worktree`], or gix's
+/// `git worktree add`, killed half-way), with its folder; and the folders
+/// a registration was built in by an orch that is gone. What was removed,
+/// one line each. Never fails: what cannot be removed is left to `orch
+/// clean`, which lists it.
+pub fn recover(repo: &Repo) -> Vec<String> {
+    let mut notes = Vec::new();
+    let dir = worktrees_dir(repo);
+    let root = repo.workdir().to_path_buf();
+    let shown = |p: &Path| display_path(&root, p);
+    for w in repo.worktrees().unwrap_or_default() {
+        let ours = w.path.as_ref().is_none_or(|p| p.starts_with(&dir));
+        if ours && !w.head_readable && w.locked.as_deref() == Some(INITIALIZING) {
+            let what = w.path.as_deref().map_or(shown(&w.admin), &shown);
+            if repo.remove_worktree(&w).is_ok() {
+                notes.push(format!(
+                    "removed the worktree {what}, whose creation a killed orch left with an empty HEAD (git reported its registration {} as broken)",
+                    shown(&w.admin)
+                ));
+            }
+        }
+    }
+    for admin in repo.unfinished_registrations() {
+        if building_pid(&admin).is_some() && repo.remove_registration(&admin).is_ok() {
+            notes.push(format!(
+                "removed {}, a worktree registration a killed orch left half built",
+                shown(&admin)
+            ));
+        }
+    }
+    notes
 }
 
 /// What [`clean`] did or would do.

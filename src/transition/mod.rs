@@ -497,6 +497,8 @@ pub fn recover_if_interrupted(root: &Path, dir: &Path) {
     let Ok(Some(repo)) = Repo::discover(dir) else {
         return;
     };
+    // Worktree registrations a killed orch left broken (git reports them).
+    print_notes(&crate::isolate::clean::recover(&repo));
     if journal::pending(repo.git_dir()).is_none() {
         return;
     }

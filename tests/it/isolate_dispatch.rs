@@ -459,3 +459,121 @@ fn dispatch_killed_at_any_moment_leaves_sound_refs_and_worktrees_the_next_comman
         }
     }
 }
+
+/// Where `ORCH_KILL_AT` stops a debug orch while it adds a task's worktree
+/// (src/git/worktree.rs): the folder made; the registration half written
+/// aside (HEAD, no commondir); renamed into place without `gitdir`; with
+/// `gitdir` (git lists it) but no `.git` link; linked; checked out but
+/// still locked.
+const WORKTREE_KILL_POINTS: [&str; 6] = [
+    "worktree-folder",
+    "worktree-admin",
+    "worktree-renamed",
+    "worktree-registered",
+    "worktree-linked",
+    "worktree-checked-out",
+];
+
+/// Folders under `.git/worktrees` and `.git/orch/worktrees`.
+fn worktree_folders(iso: &Iso) -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in [".git/worktrees", ".git/orch/worktrees"] {
+        if let Ok(entries) = std::fs::read_dir(iso.root().join(dir)) {
+            for e in entries.flatten() {
+                out.push(format!("{dir}/{}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+#[cfg(unix)]
+fn dispatch_killed_at_each_step_of_adding_a_worktree_leaves_git_sound_and_clean_recovers() {
+    use std::os::unix::process::ExitStatusExt;
+    for point in WORKTREE_KILL_POINTS {
+        let iso = Iso::with(&[todo("A")], CODEX, &[("A", "iso-codex-files.sh")]);
+        let out = iso
+            .orch_cmd(&["dispatch", "A"])
+            .env("ORCH_KILL_AT", point)
+            .output()
+            .expect("run orch");
+        // The kill point was reached: a test whose kill never happens
+        // proves nothing.
+        assert_eq!(
+            out.status.signal(),
+            Some(9),
+            "{point}: orch was not killed there: {:?} {}",
+            out.status,
+            text(&out.stderr)
+        );
+        // git finds nothing wrong, before any orch command ran: no
+        // registration with an empty HEAD, none without its folder.
+        iso.fsck();
+        iso.linked_worktrees();
+        let list = iso.git(&["worktree", "list", "--porcelain"]);
+        assert!(!list.contains("(error)"), "{point}: {list}");
+        // The next command says what was left and how to go on.
+        let st = iso.orch(&["status"]);
+        assert_eq!(st.status.code(), Some(0), "{point}: {}", text(&st.stderr));
+        let shown = text(&st.stdout);
+        assert!(shown.contains("left by isolated runs"), "{point}: {shown}");
+        assert!(shown.contains("orch block A"), "{point}: {shown}");
+        // Following it: clean what may go, set the task aside, clean the
+        // rest; nothing is left, and the task runs again.
+        let cl = iso.orch(&["clean"]);
+        assert_eq!(cl.status.code(), Some(0), "{point}: {}", text(&cl.stderr));
+        let out = iso.orch(&["block", "A", "--reason", "killed"]);
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", text(&out.stderr));
+        let cl = iso.orch(&["clean", "--force"]);
+        assert_eq!(cl.status.code(), Some(0), "{point}: {}", text(&cl.stderr));
+        assert_eq!(worktree_folders(&iso), Vec::<String>::new(), "{point}");
+        assert_eq!(iso.orch_branches(), Vec::<String>::new(), "{point}");
+        assert_eq!(iso.linked_worktrees(), Vec::<String>::new(), "{point}");
+        iso.fsck();
+        let out = iso.orch(&["unblock", "A", "--reason", "retry"]);
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", text(&out.stderr));
+        let out = iso.orch(&["dispatch", "A"]);
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", text(&out.stderr));
+        assert_eq!(iso.linked_worktrees().len(), 1, "{point}");
+        iso.fsck();
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn a_worktree_registration_left_with_an_empty_head_is_removed_by_the_next_command_which_says_so() {
+    // What an orch that registered through gix's `add_worktree` left when
+    // killed between its `gitdir` and `HEAD` writes: a registration git
+    // reports as broken, locked `initializing`.
+    let iso = Iso::with(&[todo("A")], CODEX, &[("A", "iso-codex-files.sh")]);
+    let out = iso
+        .orch_cmd(&["dispatch", "A"])
+        .env("ORCH_KILL_AT", "worktree-checked-out")
+        .output()
+        .expect("run orch");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9)
+    );
+    std::fs::write(iso.root().join(".git/worktrees/A/HEAD"), "").expect("empty HEAD");
+    let fsck = crate::util::git_output(iso.root(), &["fsck", "--strict", "--no-progress"]);
+    assert!(
+        !fsck.status.success(),
+        "git accepts an empty worktree HEAD?"
+    );
+    let st = iso.orch(&["status"]);
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st.stderr));
+    let err = text(&st.stderr);
+    assert!(
+        err.contains("note: removed the worktree .git/orch/worktrees/A")
+            && err.contains("empty HEAD"),
+        "{err}"
+    );
+    iso.fsck();
+    assert_eq!(worktree_folders(&iso), Vec::<String>::new());
+    assert_eq!(iso.linked_worktrees(), Vec::<String>::new());
+    // The branch is left, listed with how to go on.
+    assert!(text(&st.stdout).contains("orch/A"), "{}", text(&st.stdout));
+}
