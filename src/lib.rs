@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod dispatch;
+pub mod engine;
 pub mod error;
 pub mod fsx;
 pub mod git;

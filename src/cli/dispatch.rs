@@ -47,6 +47,19 @@ pub struct DispatchArgs {
     /// the shared work tree
     #[arg(long, value_name = "MODE", value_enum)]
     pub isolate: Option<crate::config::Isolate>,
+    /// Where the agents run: `local` (here), or `github` (the workflow
+    /// `orch workflow write` wrote, one job per task)
+    #[arg(long, value_enum, default_value_t = EngineArg::Local)]
+    pub engine: EngineArg,
+    /// With `--engine github`: the agent the jobs use
+    #[arg(long, value_enum, default_value_t = super::engine::AgentArg::Config)]
+    pub agent: super::engine::AgentArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    Local,
+    Github,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,47 +69,19 @@ pub struct HarvestArgs {
     /// Record each proposal not yet recorded
     #[arg(long)]
     pub record: bool,
+    /// The run's tasks ran elsewhere (`orch run-task`): put the run file
+    /// together from their branches `orch/<ID>` and their facts in
+    /// runs/<RUN>/, then judge it
+    #[arg(long, requires = "run")]
+    pub from_branches: bool,
+    /// With --from-branches: fetch the tasks' branches from this remote first
+    #[arg(long, value_name = "REMOTE", requires = "from_branches")]
+    pub remote: Option<String>,
 }
 
 /// Resolve and clear the tasks, or refuse with every reason (exit 2).
-fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)> {
-    if let Some(e) = program
-        .config_error
-        .as_ref()
-        .or(program.config_problems.first())
-    {
-        return Err(Error::with_help(
-            format!("config.yaml is invalid: {}", e.message),
-            "`orch lint` shows where",
-        ));
-    }
-    // An agent dispatched from a program that does not lint works from a
-    // brief orch cannot vouch for.
-    let errors: Vec<String> = crate::rules::lint(program)
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .map(|d| {
-            let file = program.file(d.file);
-            let (line, col) = file.line_col(d.span.start);
-            format!("{}:{line}:{col}: {} [{}]", file.path, d.message, d.code)
-        })
-        .collect();
-    if !errors.is_empty() {
-        let shown = errors.len().min(10);
-        let more = if errors.len() > shown {
-            format!("\n  - and {} more", errors.len() - shown)
-        } else {
-            String::new()
-        };
-        return Err(Error::with_help(
-            format!(
-                "refusing to dispatch: `orch lint` reports {} error(s); nothing was started:\n  - {}{more}",
-                errors.len(),
-                errors[..shown].join("\n  - ")
-            ),
-            "fix them (`orch lint` shows each with its help), then dispatch again",
-        ));
-    }
+pub(super) fn clear(program: &Program, targets: &[String]) -> Result<(Vec<Planned>, String)> {
+    refuse_unlinted(program)?;
     let index = Index::build(program);
     let (tasks, label) = plan::resolve(program, &index, targets).map_err(|e| {
         Error::with_help(
@@ -122,13 +107,22 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
     if args.jobs == Some(0) {
         return Err(Error::usage("--jobs must be at least 1"));
     }
+    if args.engine == EngineArg::Github {
+        return super::engine::launch_github(args, &ws, g, out);
+    }
     if args.dry_run {
         let program = ws.load()?;
         let (planned, label) = clear(&program, &args.targets)?;
         let settings = settings(args, &program);
         let isolation = isolation(args, &program, &ws)?;
         let prepared = dispatch::prepare(
-            &ws.root, &ws.dir, &program, planned, &label, settings, isolation,
+            &ws.root,
+            &ws.dir,
+            &program,
+            planned,
+            dispatch::RunId::New(&label),
+            settings,
+            isolation,
         )?;
         dispatch::check_programs(&prepared)?;
         if g.format == Format::Json {
@@ -161,7 +155,13 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
     }
     let isolated = matches!(isolation, dispatch::Isolation::Worktree(_));
     let mut prepared = dispatch::prepare(
-        &ws.root, &ws.dir, &program, planned, &label, settings, isolation,
+        &ws.root,
+        &ws.dir,
+        &program,
+        planned,
+        dispatch::RunId::New(&label),
+        settings,
+        isolation,
     )?;
     dispatch::check_programs(&prepared)?;
     dispatch::begin(&ws.root, &ws.dir, &prepared)?;
@@ -200,6 +200,50 @@ pub fn dispatch(args: &DispatchArgs, g: &Global, out: &mut dyn Write) -> Result<
     let report = dispatch::write_report(&ws.root, &ws.dir, run, &verdicts)?;
     let left = uncommitted(&ws, args.record && !isolated);
     print(g, out, run, &verdicts, &records, &report, &left)
+}
+
+/// Refuse (exit 2) a program whose config is invalid or that `orch lint`
+/// reports errors for: an agent dispatched from it works from a brief orch
+/// cannot vouch for.
+pub(super) fn refuse_unlinted(program: &Program) -> Result<()> {
+    if let Some(e) = program
+        .config_error
+        .as_ref()
+        .or(program.config_problems.first())
+    {
+        return Err(Error::with_help(
+            format!("config.yaml is invalid: {}", e.message),
+            "`orch lint` shows where",
+        ));
+    }
+    // An agent dispatched from a program that does not lint works from a
+    // brief orch cannot vouch for.
+    let errors: Vec<String> = crate::rules::lint(program)
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .map(|d| {
+            let file = program.file(d.file);
+            let (line, col) = file.line_col(d.span.start);
+            format!("{}:{line}:{col}: {} [{}]", file.path, d.message, d.code)
+        })
+        .collect();
+    if !errors.is_empty() {
+        let shown = errors.len().min(10);
+        let more = if errors.len() > shown {
+            format!("\n  - and {} more", errors.len() - shown)
+        } else {
+            String::new()
+        };
+        return Err(Error::with_help(
+            format!(
+                "refusing to dispatch: `orch lint` reports {} error(s); nothing was started:\n  - {}{more}",
+                errors.len(),
+                errors[..shown].join("\n  - ")
+            ),
+            "fix them (`orch lint` shows each with its help), then dispatch again",
+        ));
+    }
+    Ok(())
 }
 
 /// The isolation of this run: `--isolate`, else config `agent.isolate`,
@@ -288,7 +332,27 @@ pub fn harvest(args: &HarvestArgs, g: &Global, out: &mut dyn Write) -> Result<Ou
     super::human_or_json(g, "harvest")?;
     let ws = Workspace::find(g)?;
     let program = ws.load()?;
+    let mut collected = None;
+    if args.from_branches {
+        let run = args.run.as_deref().unwrap_or_default();
+        if !crate::util::is_valid_id(run) {
+            return Err(Error::usage(format!("`{run}` is not a run id")));
+        }
+        let (_, c) = crate::engine::collect::collect(&program, run, args.remote.as_deref())?;
+        collected = Some(c);
+    }
     let mut run = dispatch::load_facts(&ws.root, &ws.dir, args.run.as_deref())?;
+    if let Some(c) = &collected
+        && g.format == Format::Human
+        && !g.quiet
+    {
+        if !c.fetched.is_empty() {
+            writeln!(out, "fetched: {}", c.fetched.join(", "))?;
+        }
+        for n in &c.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
     let contexts = dispatch::contexts_now(&program, &run);
     let patterns = dispatch::harvest::patterns(&program.config.agent.evidence)
         .map_err(|e| Error::with_help(e, "fix the pattern in config.yaml"))?;

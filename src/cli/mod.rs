@@ -14,6 +14,7 @@ mod align;
 mod board;
 mod completions;
 mod dispatch;
+mod engine;
 mod example;
 mod hook;
 mod init;
@@ -142,6 +143,11 @@ pub enum Command {
     Dispatch(dispatch::DispatchArgs),
     /// Evidence, exit codes and scope violations of a dispatch run
     Harvest(dispatch::HarvestArgs),
+    /// One task's unit of work, as a runner elsewhere runs it: branch,
+    /// worktree, agent, seal, facts in runs/<RUN>/<ID>.json
+    RunTask(engine::RunTaskArgs),
+    /// The GitHub Actions workflow that dispatches a group as jobs
+    Workflow(engine::WorkflowArgs),
     /// Serve the program to a coding agent over MCP (stdio)
     Mcp(mcp::McpArgs),
     /// A compact context for an agent's session hook: a task's brief, or the lead's view
@@ -203,7 +209,7 @@ pub fn run() -> Result<Outcome> {
         // The server writes stdout itself, from another thread.
         return mcp::run(args, &cli.global);
     }
-    if !matches!(cli.command, Command::Dispatch(_)) {
+    if !matches!(cli.command, Command::Dispatch(_) | Command::RunTask(_)) {
         no_huge_pages();
     }
     if let Command::Lsp(args) = &cli.command {
@@ -274,6 +280,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Hook(args) => hook::run(args, g, out),
         Command::Dispatch(args) => dispatch::dispatch(args, g, out),
         Command::Harvest(args) => dispatch::harvest(args, g, out),
+        Command::RunTask(args) => engine::run_task(args, g, out),
+        Command::Workflow(args) => engine::workflow(args, g, out),
         Command::Mcp(_) => Err(crate::error::Error::usage(
             "`orch mcp` serves on the process's own stdin and stdout",
         )),

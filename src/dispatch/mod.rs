@@ -92,6 +92,20 @@ pub struct Prepared {
     /// The completion report's schema: where it goes, and its text.
     pub schema_rel: String,
     pub schema_json: String,
+    /// The commit an isolated task's base is decided from (default: HEAD
+    /// once the tasks are marked): `orch run-task --base`.
+    pub base: Option<crate::git::Oid>,
+    /// One task of a run spread over machines (`orch run-task`): its facts
+    /// go to `runs/<RUN>/<ID>.json`, not `runs/<RUN>.json`.
+    pub part: Option<String>,
+}
+
+/// A run's id: a new one from the time and a label (the group's name, the
+/// single task's ID, or `tasks`), or one given (`orch run-task --run`).
+#[derive(Clone, Copy, Debug)]
+pub enum RunId<'a> {
+    New(&'a str),
+    Given(&'a str),
 }
 
 /// The adapter for a command: the configured one, else the one named like
@@ -109,7 +123,7 @@ pub fn prepare(
     dir: &Path,
     program: &Program,
     planned: Vec<Planned>,
-    label: &str,
+    run_id: RunId<'_>,
     settings: Settings,
     isolation: Isolation,
 ) -> Result<Prepared> {
@@ -143,12 +157,18 @@ pub fn prepare(
     let kind = adapter(config.adapter, command.first().map_or("", String::as_str));
     let dir_rel = display_path(root, dir);
     let now = SystemTime::now();
-    let mut run_id = format!("{}-{label}", time::compact(now));
-    let mut n = 2;
-    while dir.join("runs").join(format!("{run_id}.json")).exists() {
-        run_id = format!("{}-{label}-{n}", time::compact(now));
-        n += 1;
-    }
+    let run_id = match run_id {
+        RunId::Given(id) => id.to_string(),
+        RunId::New(label) => {
+            let mut id = format!("{}-{label}", time::compact(now));
+            let mut n = 2;
+            while dir.join("runs").join(format!("{id}.json")).exists() {
+                id = format!("{}-{label}-{n}", time::compact(now));
+                n += 1;
+            }
+            id
+        }
+    };
     let ids: Vec<&str> = planned.iter().map(|p| p.id.as_str()).collect();
     let schema_json = completion::schema_text(&ids);
     let schema_rel = format!("{dir_rel}/runs/{run_id}/completion.schema.json");
@@ -223,6 +243,8 @@ pub fn prepare(
         dir_rel,
         schema_rel,
         schema_json,
+        base: None,
+        part: None,
     })
 }
 
@@ -309,6 +331,12 @@ fn millis(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Where one task's facts go when its run is spread over machines
+/// (`orch run-task`): `runs/<RUN>/<ID>.json`.
+pub fn part_path(dir: &Path, run: &str, task: &str) -> PathBuf {
+    dir.join("runs").join(run).join(format!("{task}.json"))
+}
+
 fn run_paths(dir: &Path, run: &str) -> (PathBuf, PathBuf) {
     let runs = dir.join("runs");
     (
@@ -320,15 +348,19 @@ fn run_paths(dir: &Path, run: &str) -> (PathBuf, PathBuf) {
 /// Save the run's facts (never through a link: see [`crate::fsx`]).
 pub fn save_facts(root: &Path, dir: &Path, run: &RunFile) -> Result<()> {
     let (json, _) = run_paths(dir, &run.run);
+    save_facts_at(root, dir, &json, run)
+}
+
+fn save_facts_at(root: &Path, dir: &Path, json: &Path, run: &RunFile) -> Result<()> {
     let text = serde_json::to_string_pretty(run).map_err(std::io::Error::other)?;
-    fsx::write_inside(fsx::base_for(root, dir), &json, text.as_bytes(), true)
+    fsx::write_inside(fsx::base_for(root, dir), json, text.as_bytes(), true)
 }
 
 /// A run file read from disk (a regular file under real folders, at most
 /// [`MAX_RUN_FILE`] bytes), checked against what orch writes (see
 /// [`harvest::check_run`]; `dir_rel` checks its paths too); why not,
 /// worded to follow its path.
-fn read_run(
+pub(crate) fn read_run(
     dir: &Path,
     path: &Path,
     id: &str,
@@ -558,8 +590,12 @@ pub fn execute(
     stop: &AtomicBool,
 ) -> Result<()> {
     begin(root, dir, p)?;
+    let facts_at = p.facts_path(dir);
+    let save = |run: &RunFile| save_facts_at(root, dir, &facts_at, run);
     let repo = crate::git::Repo::discover(root).ok().flatten();
-    let head = repo.as_ref().and_then(|r| r.resolve("HEAD").ok());
+    let head = p
+        .base
+        .or_else(|| repo.as_ref().and_then(|r| r.resolve("HEAD").ok()));
     let n = p.jobs.len();
     let mut runnable = vec![true; n];
     let mut entered: Vec<Option<crate::isolate::unit::Isolated>> = vec![None; n];
@@ -603,7 +639,7 @@ pub fn execute(
                 }
             }
             setup(root, p, settings, &entered, &mut runnable, stop);
-            save_facts(root, dir, &p.run)?;
+            save(&p.run)?;
         }
         (Isolation::Worktree(_), None) => {
             return Err(Error::with_help(
@@ -668,28 +704,20 @@ pub fn execute(
                 // Said at once in the run file, so that another `orch
                 // dispatch` sees this agent running ([`alongside`]).
                 facts[order[*job]].started_ms = Some(millis(SystemTime::now()));
-                let _ = save_facts(
-                    root,
-                    dir,
-                    &RunFile {
-                        tasks: facts.clone(),
-                        ..header.clone()
-                    },
-                );
+                let _ = save(&RunFile {
+                    tasks: facts.clone(),
+                    ..header.clone()
+                });
             }
             Event::Activity { job, what } => {
                 // A person is needed: say so in the run file at once, for
                 // `orch status`.
                 if let Some(q) = what.strip_prefix(event::WAITING) {
                     facts[order[*job]].waiting = Some(q.to_string());
-                    let _ = save_facts(
-                        root,
-                        dir,
-                        &RunFile {
-                            tasks: facts.clone(),
-                            ..header.clone()
-                        },
-                    );
+                    let _ = save(&RunFile {
+                        tasks: facts.clone(),
+                        ..header.clone()
+                    });
                 }
             }
             Event::Finished { job, end } => {
@@ -731,14 +759,10 @@ pub fn execute(
                     seal(repo, settings, iso, &run_id, f);
                 }
                 // The seal is the record: say so in the run file at once.
-                let _ = save_facts(
-                    root,
-                    dir,
-                    &RunFile {
-                        tasks: facts.clone(),
-                        ..header.clone()
-                    },
-                );
+                let _ = save(&RunFile {
+                    tasks: facts.clone(),
+                    ..header.clone()
+                });
             }
             _ => {}
         }
@@ -752,7 +776,7 @@ pub fn execute(
     }
     p.run.interrupted = stop.load(Ordering::SeqCst);
     p.run.ended = Some(time::rfc3339(SystemTime::now()));
-    save_facts(root, dir, &p.run)
+    save(&p.run)
 }
 
 /// Run the configured setup command in each task's worktree (as many at
@@ -848,6 +872,14 @@ fn seal(
 }
 
 impl Prepared {
+    /// Where this run's facts go (see [`part_path`]).
+    pub fn facts_path(&self, dir: &Path) -> PathBuf {
+        match &self.part {
+            Some(task) => part_path(dir, &self.run.run, task),
+            None => run_paths(dir, &self.run.run).0,
+        }
+    }
+
     /// The run file without its tasks.
     fn run_header(&self) -> RunFile {
         RunFile {
@@ -938,14 +970,13 @@ pub fn begin(root: &Path, dir: &Path, p: &Prepared) -> Result<()> {
         p.schema_json.as_bytes(),
         true,
     )?;
-    save_facts(root, dir, &p.run)
+    save_facts_at(root, dir, &p.facts_path(dir), &p.run)
 }
 
 /// Remove what [`begin`] wrote, for a run that never started (its tasks
 /// could not be marked in progress).
 pub fn forget(root: &Path, dir: &Path, p: &Prepared) {
-    let (json, _) = run_paths(dir, &p.run.run);
-    let _ = std::fs::remove_file(json);
+    let _ = std::fs::remove_file(p.facts_path(dir));
     let _ = std::fs::remove_file(root.join(&p.schema_rel));
     let _ = std::fs::remove_dir(dir.join("runs").join(&p.run.run));
 }

@@ -125,33 +125,9 @@ pub fn check(
             };
             refusals.push(why);
         }
-        if t.ticket.is_none() {
-            refusals.push(format!(
-                "`{}` has no Dispatch Ticket to hold its status (`orch new ticket {}`)",
-                t.id, t.id
-            ));
-        }
-        let scope = match crate::model::program::effective_scope(program, t) {
-            Ok(s) => s,
-            Err(e) => {
-                refusals.push(e.to_string());
-                compiled.push(None);
-                continue;
-            }
-        };
-        let c = CompiledScope::new(&scope, &budget);
-        if c.is_none() {
-            refusals.push(format!("`{}`'s scope is too complex to compile", t.id));
-        }
+        let (p, c) = needs(program, t, &budget, &mut refusals);
+        planned.extend(p);
         compiled.push(c);
-        if let Some((brief, checks)) = crate::agent::brief(program, t) {
-            planned.push(Planned {
-                id: t.id.clone(),
-                brief,
-                scope,
-                checks,
-            });
-        }
     }
     let describe = |a: &str, b: &str, o: Overlap, running: bool| -> Option<String> {
         let with = if running {
@@ -206,5 +182,64 @@ pub fn check(
         Ok(planned)
     } else {
         Err(refusals)
+    }
+}
+
+/// What a task needs to run, whatever its status: a ticket to hold its
+/// status, a scope that compiles, a brief. The reasons it lacks one go to
+/// `refusals`.
+fn needs(
+    program: &Program,
+    t: &Task,
+    budget: &Budget,
+    refusals: &mut Vec<String>,
+) -> (Option<Planned>, Option<CompiledScope>) {
+    if t.ticket.is_none() {
+        refusals.push(format!(
+            "`{}` has no Dispatch Ticket to hold its status (`orch new ticket {}`)",
+            t.id, t.id
+        ));
+    }
+    let scope = match crate::model::program::effective_scope(program, t) {
+        Ok(s) => s,
+        Err(e) => {
+            refusals.push(e.to_string());
+            return (None, None);
+        }
+    };
+    let c = CompiledScope::new(&scope, budget);
+    if c.is_none() {
+        refusals.push(format!("`{}`'s scope is too complex to compile", t.id));
+    }
+    let planned = crate::agent::brief(program, t).map(|(brief, checks)| Planned {
+        id: t.id.clone(),
+        brief,
+        scope,
+        checks,
+    });
+    (planned, c)
+}
+
+/// One task of a run that was cleared and marked elsewhere (`orch
+/// run-task`: the group was checked and moved to `in_progress` by the
+/// workflow's first job): it must be `in_progress` (or ready), with what
+/// [`needs`] checks. Overlap was decided when the run was planned.
+pub fn check_one(program: &Program, index: &Index, t: &Task) -> Result<Planned, Vec<String>> {
+    let mut refusals = Vec::new();
+    if t.status != TaskStatus::InProgress && !index.is_dispatchable(t) {
+        refusals.push(format!(
+            "`{}` is `{}`: a run's task is `in_progress` (or ready to start)",
+            t.id, t.status
+        ));
+    }
+    let (planned, _) = needs(program, t, &Budget::default(), &mut refusals);
+    match planned {
+        Some(p) if refusals.is_empty() => Ok(p),
+        _ => {
+            if refusals.is_empty() {
+                refusals.push(format!("`{}` has no Execution Card", t.id));
+            }
+            Err(refusals)
+        }
     }
 }

@@ -8,6 +8,7 @@ mod board;
 mod cli;
 mod dispatch;
 mod dogfood;
+mod engine;
 mod faults;
 mod formats;
 mod fuzz;
