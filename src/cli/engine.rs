@@ -148,13 +148,13 @@ pub fn run_task(args: &RunTaskArgs, g: &Global, out: &mut dyn Write) -> Result<O
                 task.id,
                 reasons.join("\n  - ")
             ),
-            "the run's first job marks its tasks `in_progress` (`orch workflow plan`)",
+            "the run's first job marks its tasks `in_progress` (`orch workflow plan <GROUP>`)",
         )
     })?;
     let id = planned.id.clone();
     let repo = crate::git::Repo::discover(&ws.root)?.ok_or_else(|| {
         Error::with_help(
-            "`orch run-task` needs a git repository: the task gets a branch and a worktree",
+            "`orch run-task <ID> --run <RUN>` needs a git repository: the task gets a branch and a worktree",
             "run it in a clone of the repository",
         )
     })?;
@@ -350,8 +350,8 @@ fn plan_run(args: &PlanArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
                 ids.len()
             ),
             format!(
-                "write the workflow for more (`orch workflow write --max-tasks {}`), or dispatch a smaller group",
-                ids.len()
+                "write the workflow for more (`orch workflow write --max-tasks {count}`), or dispatch a smaller group",
+                count = ids.len()
             ),
         ));
     }

@@ -22,6 +22,8 @@ fn sample(name: &str) -> &'static str {
         "json"
     } else if n == "command" {
         "status"
+    } else if n == "count" || n == "n" {
+        "8"
     } else {
         "P1-CORE-01"
     }

@@ -131,7 +131,7 @@ pub fn render(o: &Options) -> String {
 # body is the run report. Set-up, costs, following and resuming a run:
 # docs/github.md. Start a run with `orch dispatch --engine github <GROUP>`
 # or from the Actions tab.
-name: orch dispatch
+name: Dispatch with orch
 
 on:
   workflow_dispatch:
