@@ -19,35 +19,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::isolate::{Iso, t};
-use crate::util::{actionlint, git};
+use crate::util::{actionlint, git, runner_file};
 
 const CODEX: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
-
-/// `KEY=VALUE` lines and `KEY<<DELIMITER` blocks, as the runner reads them.
-fn runner_file(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        if let Some((key, delimiter)) = line.split_once("<<") {
-            let mut value = Vec::new();
-            for l in lines.by_ref() {
-                if l == delimiter {
-                    break;
-                }
-                value.push(l);
-            }
-            out.push((key.to_string(), value.join("\n")));
-        } else if let Some((key, value)) = line.split_once('=') {
-            out.push((key.to_string(), value.to_string()));
-        } else {
-            panic!("not a runner file line: {line:?}");
-        }
-    }
-    out
-}
 
 /// What one step did.
 #[derive(Debug)]
@@ -391,6 +365,22 @@ fn step<'s>(steps: &'s [Step], name: &str) -> &'s Step {
         .unwrap_or_else(|| panic!("no step {name} ran: {steps:#?}"))
 }
 
+/// `orch workflow write` with `extra` arguments, which must succeed.
+fn write_workflow(iso: &Iso, extra: &[&str]) {
+    let base = [
+        "workflow",
+        "write",
+        "--orch-git",
+        "https://example.com/orch.git",
+    ];
+    let out = iso.orch(&[&base[..], extra].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A program of two tasks in group G1 whose stand-in agents edit their
 /// own scope, with the workflow written and committed, pushed to a bare
 /// `origin`.
@@ -404,17 +394,7 @@ fn program() -> (Iso, PathBuf, tempfile::TempDir) {
         CODEX,
         &[("A", "iso-codex-files.sh"), ("B", "iso-codex-files.sh")],
     );
-    let out = iso.orch(&[
-        "workflow",
-        "write",
-        "--orch-git",
-        "https://example.com/orch.git",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    write_workflow(&iso, &[]);
     iso.git(&["add", "-A"]);
     iso.git(&["commit", "-q", "-m", "the dispatch workflow"]);
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -436,21 +416,15 @@ fn program() -> (Iso, PathBuf, tempfile::TempDir) {
 fn the_written_workflow_passes_actionlint() {
     let (iso, _origin, _tmp) = program();
     let with_comment = iso.root().join(".github/workflows/orch-comment.yml");
-    let out = iso.orch(&[
-        "workflow",
-        "write",
-        "--on-comment",
-        "--max-tasks",
-        "600",
-        "--out",
-        ".github/workflows/orch-comment.yml",
-        "--orch-git",
-        "https://example.com/orch.git",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    write_workflow(
+        &iso,
+        &[
+            "--on-comment",
+            "--max-tasks",
+            "600",
+            "--out",
+            ".github/workflows/orch-comment.yml",
+        ],
     );
     let text = std::fs::read_to_string(&with_comment).expect("read");
     // 600 tasks: three task jobs of at most 256.

@@ -136,3 +136,31 @@ pub fn actionlint(files: &[&Path]) -> Option<(bool, String)> {
         String::from_utf8_lossy(&out.stdout).into_owned(),
     ))
 }
+
+#[allow(dead_code)] // used by the suites that play workflows
+/// `KEY=VALUE` lines and `KEY<<DELIMITER` blocks, as the runner reads
+/// `GITHUB_ENV` and `GITHUB_OUTPUT`.
+pub fn runner_file(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        if let Some((key, delimiter)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delimiter {
+                    break;
+                }
+                value.push(l);
+            }
+            out.push((key.to_string(), value.join("\n")));
+        } else if let Some((key, value)) = line.split_once('=') {
+            out.push((key.to_string(), value.to_string()));
+        } else {
+            panic!("not a runner file line: {line:?}");
+        }
+    }
+    out
+}

@@ -19,40 +19,13 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::util::{actionlint, copy_tree, external, git, has_program, repo_path};
+use crate::util::{actionlint, copy_tree, external, git, has_program, repo_path, runner_file};
 
 /// The workflow, parsed.
 fn workflow() -> Value {
     let text = std::fs::read_to_string(repo_path(".github/workflows/orch-check.yml"))
         .expect("read orch-check.yml");
     serde_saphyr::from_str(&text).expect("orch-check.yml parses")
-}
-
-/// `KEY=VALUE` lines and `KEY<<DELIMITER` blocks, as the runner reads
-/// `GITHUB_ENV` and `GITHUB_OUTPUT`.
-fn runner_file(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        if let Some((key, delimiter)) = line.split_once("<<") {
-            let mut value = Vec::new();
-            for l in lines.by_ref() {
-                if l == delimiter {
-                    break;
-                }
-                value.push(l);
-            }
-            out.push((key.to_string(), value.join("\n")));
-        } else if let Some((key, value)) = line.split_once('=') {
-            out.push((key.to_string(), value.to_string()));
-        } else {
-            panic!("not a runner file line: {line:?}");
-        }
-    }
-    out
 }
 
 /// One run of a job's steps.
