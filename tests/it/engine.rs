@@ -40,6 +40,9 @@ struct Machine {
     wf: Value,
     /// `needs.<job>.outputs.<key>`.
     outputs: HashMap<String, HashMap<String, String>>,
+    /// What started the run: `None` a `workflow_dispatch` of group G1,
+    /// else a comment's body and its author's association.
+    comment: Option<(String, String)>,
     summary: String,
 }
 
@@ -78,6 +81,7 @@ impl Machine {
             origin,
             wf,
             outputs: HashMap::new(),
+            comment: None,
             summary: String::new(),
         }
     }
@@ -94,11 +98,15 @@ impl Machine {
         let temp = self.path(&format!("tmp-{id}"));
         std::fs::create_dir_all(&temp).expect("runner temp");
         let mut exprs: HashMap<String, String> = HashMap::new();
+        let (group, body) = match &self.comment {
+            None => ("G1", ""),
+            Some((body, _)) => ("", body.as_str()),
+        };
         for (k, v) in [
-            ("inputs.group", "G1"),
+            ("inputs.group", group),
+            ("github.event.comment.body", body),
             ("inputs.run", ""),
             ("inputs.agent", "config"),
-            ("github.event.comment.body", ""),
             ("github.token", "test-token"),
             ("runner.os", "Linux"),
             ("secrets.OPENAI_API_KEY", "sk-test"),
@@ -128,6 +136,11 @@ impl Machine {
             steps_out: HashMap::new(),
             ran: Vec::new(),
         };
+        if let Some(cond) = job["if"].as_str()
+            && !j.condition(cond)
+        {
+            return Vec::new();
+        }
         for env in [&j.m.wf["env"].clone(), &job["env"]] {
             for (k, v) in env.as_object().into_iter().flatten() {
                 let value = j.eval(v);
@@ -202,7 +215,16 @@ impl Job<'_> {
         match cond {
             "always()" => true,
             "always() && needs.plan.result == 'success'" => self.m.outputs.contains_key("plan"),
-            "github.event_name == 'workflow_dispatch'" => true,
+            "github.event_name == 'workflow_dispatch'" => self.m.comment.is_none(),
+            "github.event_name == 'workflow_dispatch' || (startsWith(github.event.comment.body, '/orch dispatch ') && contains(fromJSON('[\"OWNER\",\"MEMBER\",\"COLLABORATOR\"]'), github.event.comment.author_association))" => {
+                match &self.m.comment {
+                    None => true,
+                    Some((body, who)) => {
+                        body.starts_with("/orch dispatch ")
+                            && ["OWNER", "MEMBER", "COLLABORATOR"].contains(&who.as_str())
+                    }
+                }
+            }
             _ => {
                 let Some(left) = cond.strip_suffix("!= ''") else {
                     panic!("the test does not know the condition `{cond}`: add it");
@@ -320,7 +342,14 @@ impl Job<'_> {
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_WORKSPACE", &self.workspace)
             .env("GITHUB_REPOSITORY", "acme/store")
-            .env("GITHUB_EVENT_NAME", "workflow_dispatch")
+            .env(
+                "GITHUB_EVENT_NAME",
+                if self.m.comment.is_some() {
+                    "issue_comment"
+                } else {
+                    "workflow_dispatch"
+                },
+            )
             .env("GITHUB_REF_NAME", "main")
             .env("GITHUB_SERVER_URL", "https://github.com")
             .env("RUNNER_TEMP", &self.temp)
@@ -661,4 +690,54 @@ fn dispatch_with_the_github_engine_prints_the_exact_command_without_gh() {
     );
     // Nothing changed here: the workflow's first job marks the tasks.
     assert!(iso.git(&["status", "--porcelain"]).is_empty());
+}
+
+/// `--on-comment`: `/orch dispatch G1` from a member plans the run; the
+/// same comment from someone without a role on the repository starts
+/// nothing. The comment's text reaches the script only through the
+/// environment: a comment that tries a shell substitution is a group name
+/// orch refuses.
+#[test]
+fn a_members_comment_starts_a_run_and_a_strangers_does_not() {
+    let (iso, origin, tmp) = program();
+    write_workflow(&iso, &["--on-comment"]);
+    iso.git(&["add", "-A"]);
+    iso.git(&["commit", "-q", "-m", "comment trigger"]);
+    iso.git(&["push", "-q", origin.to_str().expect("utf-8"), "main"]);
+    let wf: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(iso.root().join(".github/workflows/orch-dispatch.yml"))
+            .expect("read"),
+    )
+    .expect("parses");
+    let mut m = Machine::new(origin.clone(), tmp, wf);
+
+    m.comment = Some(("/orch dispatch G1 please".into(), "NONE".into()));
+    assert!(
+        m.job("plan", None, "stranger").is_empty(),
+        "a stranger's comment runs nothing"
+    );
+
+    m.comment = Some(("/orch dispatch $(touch pwned) G1".into(), "MEMBER".into()));
+    let steps = m.job("plan", None, "injection");
+    let plan = step(&steps, "Plan the run");
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("is not a valid task or group name"),
+        "{}",
+        plan.stderr
+    );
+    assert!(!m.path("ws-injection/pwned").exists());
+
+    m.comment = Some(("/orch dispatch G1".into(), "MEMBER".into()));
+    let steps = m.job("plan", None, "member");
+    for s in &steps {
+        assert_eq!(s.code, 0, "{}: {}\n{}", s.name, s.stdout, s.stderr);
+    }
+    let run = m.outputs["plan"]["run"].clone();
+    assert_eq!(m.outputs["plan"]["tasks-1"], r#"["A","B"]"#);
+    let marked = git(
+        &origin,
+        &["log", "-1", "--format=%s", &format!("orch-run/{run}")],
+    );
+    assert!(marked.contains("-> in_progress"), "{marked}");
 }
