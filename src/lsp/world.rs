@@ -4,10 +4,12 @@
 //! An edit re-parses only the document it changed. The findings of the
 //! [`Reach::Document`] rules are kept per document and recomputed only for
 //! documents whose text changed; the [`Reach::Program`] rules run again
-//! over the whole program (the cards not edited keep their parsed scopes
-//! in a [`ScopeCache`], the tracked files are read once), and the result goes
-//! through the same [`rules::finish`] as `orch lint`, so the server and the
-//! command report the same findings for the same text.
+//! over the whole program, on one thread, but what they read of each
+//! document alone (a card's scope, a ticket's artifacts, a skill) is kept
+//! with the document ([`crate::model::document::Memo`]) and so read again
+//! only for the document edited; the tracked files are read once. The
+//! result goes through the same [`rules::finish`] as `orch lint`, so the
+//! server and the command report the same findings for the same text.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::model::program::{Input, display_path, is_document, read_text};
 use crate::model::{Document, Index, Program};
-use crate::rules::{self, Context, Reach, ScopeCache};
+use crate::rules::{self, Context, Reach};
 use crate::source::{FileId, SourceFile};
 
 use super::trace;
@@ -42,9 +44,9 @@ pub struct World {
     by_path: HashMap<PathBuf, FileId>,
     /// `Program::docs` index of each file that parsed as a document.
     doc_at: HashMap<FileId, usize>,
-    /// The document rules' findings for each document not edited since.
-    doc_found: HashMap<PathBuf, Vec<Diagnostic>>,
-    scopes: ScopeCache,
+    /// The document rules' findings for each document not edited since,
+    /// by file id.
+    doc_found: Vec<Option<Vec<Diagnostic>>>,
     /// Edited since the last relint.
     stale: bool,
 }
@@ -67,8 +69,7 @@ impl World {
             tracked: None,
             by_path: HashMap::new(),
             doc_at: HashMap::new(),
-            doc_found: HashMap::new(),
-            scopes: ScopeCache::default(),
+            doc_found: Vec::new(),
             stale: true,
         };
         world.reindex();
@@ -142,10 +143,10 @@ impl World {
     pub fn set_text(&mut self, path: &Path, text: String) {
         let Some(role) = self.role(path) else { return };
         self.stale = true;
-        self.doc_found.remove(path);
         let Some(id) = self.file_id(path) else {
             return self.rebuild(path, Some(Ok(text)));
         };
+        self.forget(id);
         let old = self.program.file(id);
         if *old.text == *text && !self.program.unreadable.iter().any(|u| u.file == id) {
             return;
@@ -192,7 +193,6 @@ impl World {
                 Ok(text) => self.set_text(path, text),
                 Err(reason) => {
                     self.stale = true;
-                    self.doc_found.remove(path);
                     self.rebuild(path, Some(Err(reason)));
                 }
             },
@@ -203,8 +203,14 @@ impl World {
     pub fn remove(&mut self, path: &Path) {
         if self.file_id(path).is_some() {
             self.stale = true;
-            self.doc_found.remove(path);
             self.rebuild(path, None);
+        }
+    }
+
+    /// The document rules' findings about `id` are out of date.
+    fn forget(&mut self, id: FileId) {
+        if let Some(slot) = self.doc_found.get_mut(id.0 as usize) {
+            *slot = None;
         }
     }
 
@@ -213,6 +219,16 @@ impl World {
     /// document is parsed again; rare (a file created or deleted).
     fn rebuild(&mut self, path: &Path, change: Option<Result<String, String>>) {
         let program = std::mem::take(&mut self.program);
+        // The document rules' findings are kept by path across the
+        // renumbering; those of `path` and of files gone are dropped.
+        let mut kept: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+        for (i, found) in std::mem::take(&mut self.doc_found).into_iter().enumerate() {
+            if let (Some(found), Some(f)) = (found, program.files.get(i))
+                && f.abs_path != path
+            {
+                kept.insert(f.abs_path.clone(), found);
+            }
+        }
         let unreadable: HashMap<FileId, String> = program
             .unreadable
             .iter()
@@ -242,10 +258,17 @@ impl World {
         let inputs = texts.into_iter().map(|(p, t)| input(p, t)).collect();
         self.program = Program::from_inputs(&self.root, &self.dir, inputs, config);
         self.reindex();
-        // The document rules' findings are kept by path; those of files
-        // gone are dropped.
-        let by_path = &self.by_path;
-        self.doc_found.retain(|p, _| by_path.contains_key(p));
+        for (i, f) in self.program.files.iter().enumerate() {
+            if let Some(mut found) = kept.remove(&f.abs_path) {
+                for d in &mut found {
+                    restamp(d, FileId(i as u32));
+                }
+                if self.doc_found.len() <= i {
+                    self.doc_found.resize_with(i + 1, || None);
+                }
+                self.doc_found[i] = Some(found);
+            }
+        }
     }
 
     /// Run the rules again if anything changed since the last run. Returns
@@ -259,18 +282,22 @@ impl World {
         self.tracked();
         let t = trace("relint: tracked", t);
         let program = &self.program;
+        self.doc_found.resize_with(program.files.len(), || None);
+        let doc_found = &mut self.doc_found;
         let dirty: Vec<usize> = program
             .docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| !self.doc_found.contains_key(&program.file(d.file).abs_path))
+            .filter(|(_, d)| doc_found[d.file.0 as usize].is_none())
             .map(|(i, _)| i)
             .collect();
         let tracked = self.tracked.as_deref().unwrap_or_default();
         let t = trace("relint: dirty", t);
         let mut cx = Context::new(program).with_tracked(Cow::Borrowed(tracked));
         let t = trace("relint: index", t);
-        cx.scopes = Some(&self.scopes);
+        // An edit's work is small: threads would cost more than they save
+        // (the first run, every document dirty, takes every core).
+        cx.serial = dirty.len() < 64;
         cx.focus = Some(&dirty);
         let fresh = rules::check(&cx, |r| r.reach() == Reach::Document);
         let t = trace("relint: document rules", t);
@@ -278,9 +305,9 @@ impl World {
         let mut all = rules::check(&cx, |r| r.reach() == Reach::Program);
         trace("relint: program rules", t);
         if super::tracing() {
-            // Each program rule alone, on one thread, with the cards read.
+            // Each program rule alone, with the cards read.
             let mut one = Context::new(program).with_tracked(Cow::Borrowed(tracked));
-            one.scopes = Some(&self.scopes);
+            one.serial = true;
             let c = Instant::now();
             let _ = rules::check(&one, |r| r.meta().code == "glob-invalid");
             trace("relint:   (cards + glob-invalid)", c);
@@ -294,23 +321,15 @@ impl World {
         let index = std::mem::take(&mut cx.index);
         drop(cx);
         for &i in &dirty {
-            let path = &program.file(program.docs[i].file).abs_path;
-            self.doc_found.insert(path.clone(), Vec::new());
+            doc_found[program.docs[i].file.0 as usize] = Some(Vec::new());
         }
         for d in fresh {
-            let path = &program.file(d.file).abs_path;
-            if let Some(v) = self.doc_found.get_mut(path) {
+            if let Some(Some(v)) = doc_found.get_mut(d.file.0 as usize) {
                 v.push(d);
             }
         }
-        for doc in &program.docs {
-            let Some(kept) = self.doc_found.get(&program.file(doc.file).abs_path) else {
-                continue;
-            };
-            all.extend(kept.iter().cloned().map(|mut d| {
-                restamp(&mut d, doc.file);
-                d
-            }));
+        for found in doc_found.iter().flatten() {
+            all.extend(found.iter().cloned());
         }
         let t = trace("relint: kept", t);
         let n = all.len();
@@ -350,6 +369,154 @@ fn restamp(d: &mut Diagnostic, file: FileId) {
     for f in &mut d.fixes {
         for e in &mut f.edits {
             e.file = file;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("type").is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    }
+
+    /// What `orch lint` reports for the files on disk, by file.
+    fn lint_on_disk(root: &Path, dir: &Path) -> HashMap<PathBuf, Vec<Diagnostic>> {
+        let program = Program::load(root, dir).expect("load");
+        let mut found: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+        for d in rules::lint(&program) {
+            found
+                .entry(program.file(d.file).abs_path.clone())
+                .or_default()
+                .push(d);
+        }
+        found
+    }
+
+    fn has(world: &World, dir: &Path, file: &str, code: &str) -> bool {
+        world
+            .found
+            .get(&dir.join(file))
+            .is_some_and(|v| v.iter().any(|d| d.code == code))
+    }
+
+    /// Edits whose findings land in other documents: what a document keeps
+    /// of what the rules read of it ([`crate::model::document::Memo`]) must
+    /// never hide them. After each edit the server's findings are, file by
+    /// file, what a full lint of the same texts reports.
+    #[test]
+    fn edits_that_reach_other_documents_end_where_a_full_lint_does() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("work");
+        let dir = root.join(".orchestrator");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(".orchestrator.example");
+        copy_tree(&example, &dir);
+        let mut world = World::load(&root, &dir);
+        world.relint();
+        assert_eq!(world.found, lint_on_disk(&root, &dir));
+        // (file, text, replacement, then: (file, code, found or not)).
+        let edits: &[(&str, &str, &str, (&str, &str, bool))] = &[
+            // The card's scope loses its ticket's artifacts ...
+            (
+                "cards/P2-UI-01.md",
+                "`web/src/ui/sync/**`, ",
+                "",
+                ("tickets/P2-UI-01.md", "artifact-out-of-scope", true),
+            ),
+            // ... and gets them back.
+            (
+                "cards/P2-UI-01.md",
+                "- Files/paths: ",
+                "- Files/paths: `web/src/ui/sync/**`, ",
+                ("tickets/P2-UI-01.md", "artifact-out-of-scope", false),
+            ),
+            // The ticket's artifacts leave the card's scope.
+            (
+                "tickets/P2-UI-01.md",
+                "- Expected Artifacts: ",
+                "- Expected Artifacts: `docs/offline.md`, ",
+                ("tickets/P2-UI-01.md", "artifact-out-of-scope", true),
+            ),
+            // A glob that matches no file and no artifact ...
+            (
+                "cards/P2-UI-01.md",
+                "`tests/ui/sync/**`",
+                "`tests/ui/sync/**`, `newdir/**`",
+                ("cards/P2-UI-01.md", "scope-unmatched", true),
+            ),
+            // ... until another task's ticket names an artifact there.
+            (
+                "tickets/P1-CORE-01.md",
+                "- Expected Artifacts: ",
+                "- Expected Artifacts: `newdir/a.rs`, ",
+                ("cards/P2-UI-01.md", "scope-unmatched", false),
+            ),
+            // Skills against the plan's row.
+            (
+                "tickets/P2-UI-01.md",
+                "- Owner Skill: development-implementer",
+                "- Owner Skill: qa-test-engineer",
+                ("tickets/P2-UI-01.md", "skill-mismatch", true),
+            ),
+            (
+                "cards/P2-UI-01.md",
+                "- Skill: development-implementer",
+                "- Skill: technical-writer",
+                ("cards/P2-UI-01.md", "skill-mismatch", true),
+            ),
+            // The plan's row changes its skill: the ticket now agrees.
+            (
+                "plan.md",
+                "pending-changes panel | development-implementer |",
+                "pending-changes panel | qa-test-engineer |",
+                ("tickets/P2-UI-01.md", "skill-mismatch", false),
+            ),
+            // The card moves group.
+            (
+                "cards/P2-UI-01.md",
+                "group: G2",
+                "group: G1",
+                ("cards/P2-UI-01.md", "skill-mismatch", true),
+            ),
+            // The plan renames the task: its ticket and card name none.
+            (
+                "plan.md",
+                "| P2-UI-01 |",
+                "| P2-UI-09 |",
+                ("cards/P2-UI-01.md", "task-unknown", true),
+            ),
+            (
+                "plan.md",
+                "| P2-UI-09 |",
+                "| P2-UI-01 |",
+                ("cards/P2-UI-01.md", "task-unknown", false),
+            ),
+        ];
+        for (file, from, to, (then_file, code, present)) in edits {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert!(text.contains(from), "{file} holds no {from:?}");
+            let text = text.replacen(from, to, 1);
+            std::fs::write(&path, &text).expect("write");
+            world.set_text(&path, text);
+            world.relint();
+            let edit = format!("{file}: {from:?} -> {to:?}");
+            assert_eq!(world.found, lint_on_disk(&root, &dir), "after {edit}");
+            assert_eq!(
+                has(&world, &dir, then_file, code),
+                *present,
+                "after {edit}: {code} in {then_file}"
+            );
         }
     }
 }

@@ -66,6 +66,28 @@ pub struct Document {
     pub kind: Option<Kind>,
     /// Where the body starts in the file.
     pub body_start: usize,
+    /// What the rules read of this document alone, kept with it.
+    pub memo: Memo,
+}
+
+/// What the rules derive from one document alone, computed on first use
+/// and kept with the document. A document is parsed again whenever its text
+/// changes, so nothing here outlives the text it was read from; the
+/// language server keeps the documents an edit did not touch, and with
+/// them what was read of them, so an edit re-reads only its own document.
+/// A document moved to another file id ([`Document::moved_to`]) starts
+/// afresh (what is kept names the file).
+#[derive(Clone, Debug, Default)]
+pub struct Memo {
+    /// A card's scope ([`super::scope::CardScope::of_task`]).
+    pub(crate) scope: std::sync::OnceLock<super::scope::CardScope>,
+    /// The skill a ticket's `Owner Skill` or a card's `Skill` names, by
+    /// the kind it was read as.
+    pub(crate) skill: [std::sync::OnceLock<Option<Spanned<String>>>; 2],
+    /// A ticket's Expected Artifacts: each entry, and the code spans of
+    /// the item and its sub-items.
+    pub(crate) artifact_entries: std::sync::OnceLock<Vec<Spanned<String>>>,
+    pub(crate) artifact_spans: std::sync::OnceLock<Vec<Spanned<String>>>,
 }
 
 impl Document {
@@ -94,6 +116,16 @@ impl Document {
             kind_text,
             kind,
             body_start,
+            memo: Memo::default(),
+        }
+    }
+
+    /// The document as the file `id`: what it kept is dropped when the id
+    /// changes.
+    pub fn moved_to(&mut self, id: FileId) {
+        if self.file != id {
+            self.file = id;
+            self.memo = Memo::default();
         }
     }
 

@@ -533,7 +533,7 @@ fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> V
                 return (
                     file,
                     doc.map(|mut d| {
-                        d.file = id;
+                        d.moved_to(id);
                         d
                     }),
                 );

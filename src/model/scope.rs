@@ -240,6 +240,17 @@ impl CardScope {
         Some(CardScope::of(doc, &program.file(doc.file).text))
     }
 
+    /// [`CardScope::read`], kept with the card's document: read once per
+    /// text of the card.
+    pub fn of_task<'p>(program: &'p Program, task: &Task) -> Option<&'p CardScope> {
+        let doc = &program.docs[task.card?];
+        Some(
+            doc.memo
+                .scope
+                .get_or_init(|| CardScope::of(doc, &program.file(doc.file).text)),
+        )
+    }
+
     /// The globs that parsed, as a scope (for checks that report on a
     /// range whatever lint says of the card).
     pub fn lenient(&self) -> Scope {

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::program::{Index, Task};
-use crate::model::scope::CardScope;
 use crate::model::views::FieldsView;
 use crate::model::{Document, Kind, TaskStatus, templates};
 use crate::source::{FileId, Span, Spanned};
@@ -64,8 +63,13 @@ ticket's Expected Artifacts if another task writes it.
 );
 
 /// A ticket's artifacts: the code spans of `Expected Artifacts` and of its
-/// sub-items (a nested list), each a path or glob with no spaces.
-fn artifacts(doc: &Document) -> Vec<Spanned<String>> {
+/// sub-items (a nested list), each a path or glob with no spaces. Kept with
+/// the document: read once per text.
+fn artifacts(doc: &Document) -> &[Spanned<String>] {
+    doc.memo.artifact_spans.get_or_init(|| read_artifacts(doc))
+}
+
+fn read_artifacts(doc: &Document) -> Vec<Spanned<String>> {
     let view = FieldsView::of(doc, templates::TICKET_HEADING);
     let Some(item) = view.field("Expected Artifacts") else {
         return Vec::new();
@@ -85,14 +89,18 @@ fn artifacts(doc: &Document) -> Vec<Spanned<String>> {
 }
 
 fn check_artifact_out_of_scope(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for task in &cx.index.tasks {
+    // The cards' scopes as every scope rule reads them (once per run, and
+    // from the language server's cache for cards not edited), by task.
+    let cards = cx.cards();
+    for (i, task) in cx.index.tasks.iter().enumerate() {
         if finished(task) {
             continue;
         }
         let Some(ti) = task.ticket else { continue };
-        let Some(card) = CardScope::read(cx.program, task) else {
+        let Ok(at) = cards.binary_search_by_key(&i, |c| c.task) else {
             continue;
         };
+        let card = cards[at].read();
         // A scope that does not read is scope-unreadable's or scope-empty's.
         let Ok(scope) = card.effective(&task.id) else {
             continue;

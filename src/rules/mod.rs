@@ -203,18 +203,16 @@ pub struct Context<'p> {
     /// The documents the [`Reach::Document`] rules visit (indexes into
     /// `Program::docs`); all of them when `None`.
     pub focus: Option<&'p [usize]>,
-    /// Cards' scopes read by an earlier run (the language server's),
-    /// reused for the cards whose text is unchanged.
-    pub scopes: Option<&'p ScopeCache>,
+    /// Run the rules on this thread only (the language server's edits,
+    /// whose work is too small to share out).
+    pub serial: bool,
     /// Cards' scopes, parsed once for every scope rule.
-    cards: std::sync::OnceLock<Vec<scopes::CardScope>>,
+    cards: std::sync::OnceLock<Vec<scopes::CardScope<'p>>>,
     /// Every place a skill is written, read once for both skill rules.
     skill_sites: std::sync::OnceLock<Vec<skills::Site>>,
     /// The repository's files, read on first use.
     tracked: std::sync::OnceLock<std::borrow::Cow<'p, [String]>>,
 }
-
-pub use scopes::ScopeCache;
 
 impl<'p> Context<'p> {
     pub fn new(program: &'p Program) -> Context<'p> {
@@ -224,7 +222,7 @@ impl<'p> Context<'p> {
             skills: program.config.skills.iter().map(String::as_str).collect(),
             base: None,
             focus: None,
-            scopes: None,
+            serial: false,
             cards: std::sync::OnceLock::new(),
             skill_sites: std::sync::OnceLock::new(),
             tracked: std::sync::OnceLock::new(),
@@ -257,7 +255,7 @@ impl<'p> Context<'p> {
     }
 
     /// Every card's scope, parsed on first use.
-    pub(crate) fn cards(&self) -> &[scopes::CardScope] {
+    pub(crate) fn cards(&self) -> &[scopes::CardScope<'p>] {
         self.cards.get_or_init(|| scopes::card_scopes(self))
     }
 
@@ -406,7 +404,7 @@ fn run_rules(cx: &Context<'_>, rules: &[&dyn Rule]) -> Vec<Vec<Diagnostic>> {
             cx.program.docs.len()
         }
     });
-    let threads = if work < 64 {
+    let threads = if work < 64 || cx.serial {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())

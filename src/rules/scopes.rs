@@ -18,16 +18,18 @@ use super::{Context, rule};
 
 /// A card's scope as the model reads it ([`crate::model::scope`]), with
 /// its automata, compiled only when a check needs them.
-pub(crate) struct CardScope {
-    /// Index into `Index::tasks`.
-    task: usize,
+pub(crate) struct CardScope<'p> {
+    /// Index into `Index::tasks` (the cards are in task order).
+    pub(crate) task: usize,
     file: FileId,
-    read: Read,
+    /// Kept with the card's document ([`Read::of_task`]): the language
+    /// server reads again only the cards whose text changed.
+    read: &'p Read,
     /// Boxed: the automata are large and most cards never need them.
     compiled: OnceLock<Option<Box<CompiledScope>>>,
 }
 
-impl CardScope {
+impl<'p> CardScope<'p> {
     fn compiled(&self, budget: &Budget) -> Option<&CompiledScope> {
         self.compiled
             .get_or_init(|| {
@@ -36,6 +38,11 @@ impl CardScope {
                     .map(Box::new)
             })
             .as_deref()
+    }
+
+    /// The card's scope as the model reads it.
+    pub(crate) fn read(&self) -> &'p Read {
+        self.read
     }
 
     /// The scope, when every glob parsed.
@@ -59,45 +66,13 @@ impl CardScope {
     }
 }
 
-/// Cards' scopes read by earlier runs, by card file, with the text they
-/// were read from. The language server keeps one across edits
-/// ([`super::Context::scopes`]), so a run reads (and parses the globs of)
-/// only the cards whose text changed.
-#[derive(Debug, Default)]
-pub struct ScopeCache {
-    read: std::sync::Mutex<
-        std::collections::HashMap<std::path::PathBuf, (std::sync::Arc<str>, Read)>,
-    >,
-}
-
-impl ScopeCache {
-    fn read(&self, cx: &Context<'_>, task: &crate::model::Task) -> Option<Read> {
-        let file = cx.program.file(cx.program.docs[task.card?].file);
-        let mut read = self
-            .read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((text, scope)) = read.get(&file.abs_path)
-            && std::sync::Arc::ptr_eq(text, &file.text)
-        {
-            return Some(scope.clone());
-        }
-        let scope = Read::read(cx.program, task)?;
-        read.insert(file.abs_path.clone(), (file.text.clone(), scope.clone()));
-        Some(scope)
-    }
-}
-
-pub(crate) fn card_scopes(cx: &Context<'_>) -> Vec<CardScope> {
+pub(crate) fn card_scopes<'p>(cx: &Context<'p>) -> Vec<CardScope<'p>> {
     cx.index
         .tasks
         .iter()
         .enumerate()
         .filter_map(|(i, task)| {
-            let read = match cx.scopes {
-                Some(cache) => cache.read(cx, task)?,
-                None => Read::read(cx.program, task)?,
-            };
+            let read = Read::of_task(cx.program, task)?;
             Some(CardScope {
                 task: i,
                 file: read.file,
@@ -302,7 +277,7 @@ area, or move one card to another group.
 fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let cards = cx.cards();
     let budget = Budget::default();
-    let task = |c: &CardScope| &cx.index.tasks[c.task];
+    let task = |c: &CardScope<'_>| &cx.index.tasks[c.task];
     // Only cards that run side by side are compared: members of one group,
     // and the tasks in progress. Pairs come out in card order, each once.
     let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -382,7 +357,7 @@ fn check_scope_overlap(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn undecided(cx: &Context<'_>, a: &CardScope, b: &CardScope, why: &str) -> Diagnostic {
+fn undecided(cx: &Context<'_>, a: &CardScope<'_>, b: &CardScope<'_>, why: &str) -> Diagnostic {
     let (ta, tb) = (&cx.index.tasks[a.task], &cx.index.tasks[b.task]);
     Diagnostic::new(
         "",
@@ -399,7 +374,7 @@ fn undecided(cx: &Context<'_>, a: &CardScope, b: &CardScope, why: &str) -> Diagn
 
 /// The span of the card's allowed glob that matches `path` (the first glob
 /// when none does, which cannot happen for a witness).
-fn glob_matching(card: &CardScope, path: &str) -> Span {
+fn glob_matching(card: &CardScope<'_>, path: &str) -> Span {
     card.allowed()
         .iter()
         .find(|g| g.pattern.as_ref().is_ok_and(|p| p.is_match(path)))
@@ -548,14 +523,19 @@ fn artifact_paths(cx: &Context<'_>) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
     for task in &cx.index.tasks {
         let Some(ti) = task.ticket else { continue };
-        let view = FieldsView::of(&cx.program.docs[ti], templates::TICKET_HEADING);
-        if let Some(item) = view.field("Expected Artifacts") {
-            paths.extend(
-                item.entries()
-                    .into_iter()
-                    .map(|e| e.value.trim().trim_start_matches("./").to_string()),
-            );
-        }
+        let doc = &cx.program.docs[ti];
+        // Kept with the document: read once per text.
+        let entries = doc.memo.artifact_entries.get_or_init(|| {
+            FieldsView::of(doc, templates::TICKET_HEADING)
+                .field("Expected Artifacts")
+                .map(|item| item.entries())
+                .unwrap_or_default()
+        });
+        paths.extend(
+            entries
+                .iter()
+                .map(|e| e.value.trim().trim_start_matches("./").to_string()),
+        );
     }
     paths.sort();
     paths.dedup();

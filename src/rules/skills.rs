@@ -33,18 +33,22 @@ pub(crate) fn skill_sites(cx: &Context<'_>) -> Vec<Site> {
         for (doc, kind) in [(task.ticket, Kind::Ticket), (task.card, Kind::Card)] {
             let Some(di) = doc else { continue };
             let doc = &cx.program.docs[di];
-            let (heading, label, what) = if kind == Kind::Ticket {
-                (templates::TICKET_HEADING, "Owner Skill", "ticket")
+            let (heading, label, what, slot) = if kind == Kind::Ticket {
+                (templates::TICKET_HEADING, "Owner Skill", "ticket", 0)
             } else {
-                (templates::CARD_HEADING, "Skill", "card")
+                (templates::CARD_HEADING, "Skill", "card", 1)
             };
-            if let Some(item) = FieldsView::of(doc, heading).field(label) {
-                let value = item
-                    .code
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| item.value.clone());
-                sites.push((doc.file, value, what, task.id.clone()));
+            // Kept with the document: read once per text.
+            let value = doc.memo.skill[slot].get_or_init(|| {
+                FieldsView::of(doc, heading).field(label).map(|item| {
+                    item.code
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| item.value.clone())
+                })
+            });
+            if let Some(value) = value {
+                sites.push((doc.file, value.clone(), what, task.id.clone()));
             }
         }
     }
