@@ -151,6 +151,7 @@ impl World {
         if *old.text == *text && !self.program.unreadable.iter().any(|u| u.file == id) {
             return;
         }
+        let old_text = old.text.clone();
         let file = SourceFile::new(old.path.clone(), old.abs_path.clone(), text.as_str());
         self.program.files[id.0 as usize] = file;
         let was_unreadable = self.program.unreadable.iter().any(|u| u.file == id);
@@ -167,10 +168,15 @@ impl World {
                 }
             },
             Role::Document => {
-                let doc = Document::parse(id, &text);
                 match self.doc_at.get(&id) {
-                    Some(&i) => self.program.docs[i] = doc,
+                    Some(&i) => {
+                        // The document as it was, patched where it can be.
+                        let was =
+                            std::mem::replace(&mut self.program.docs[i], Document::parse(id, ""));
+                        self.program.docs[i] = was.edited(&old_text, &text);
+                    }
                     None => {
+                        let doc = Document::parse(id, &text);
                         debug_assert!(was_unreadable);
                         // Documents stay in file order: find its place.
                         let at = self.program.docs.partition_point(|d| d.file < id);

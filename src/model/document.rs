@@ -120,6 +120,41 @@ impl Document {
         }
     }
 
+    /// The document after its file's text went from `old` to `new`: the
+    /// edited table row alone parsed again when the edit lies inside one
+    /// ([`Body::patch_row`]: a cell of the plan's backlog), else the whole
+    /// text. Either way, what [`Document::parse`] makes of `new`.
+    pub fn edited(mut self, old: &str, new: &str) -> Document {
+        let file = self.file;
+        let (a, b) = (old.as_bytes(), new.as_bytes());
+        let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let room = a.len().min(b.len()) - prefix;
+        let suffix = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(room)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let (old_end, new_end) = (a.len() - suffix, b.len() - suffix);
+        if prefix < self.body_start
+            || !new.is_char_boundary(prefix)
+            || !new.is_char_boundary(new_end)
+            || !self
+                .body
+                .patch_row(new, old_end, Span::new(prefix, new_end))
+        {
+            return Document::parse(file, new);
+        }
+        self.memo = Memo::default();
+        debug_assert_eq!(
+            format!("{self:?}"),
+            format!("{:?}", Document::parse(file, new)),
+            "a patched row differs from a full parse"
+        );
+        self
+    }
+
     /// The document as the file `id`: what it kept is dropped when the id
     /// changes.
     pub fn moved_to(&mut self, id: FileId) {
@@ -291,5 +326,78 @@ impl Columns {
             .filter(|(_, i)| i.is_none())
             .map(|(n, _)| *n)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PLAN: &str = "---\nkind: plan\nid: PLAN\n---\n\n## Goal\nShip it.\n\n## Backlog\n| Branch ID | Objective | Owner Skill | Dependencies | Done Criteria |\n|---|---|---|---|---|\n| P1-A-01 | Write `a.rs` | development-implementer | - | Tests pass |\n| P1-A-02 | Esc \\| pipe | qa-test-engineer | P1-A-01 | *Done* |\r\n| P1-A-03 | Last | technical-writer | P1-A-01, P1-A-02 | ok |\n\n- Note: after the table\n  - Sub: `x`\n\n## Tail\n| a | b |\n|:-|-:|\n| 1 | 2 |";
+
+    /// Where an edit may land: anywhere, often inside a backlog row.
+    fn edit() -> impl Strategy<Value = (usize, usize, String)> {
+        let piece = prop::collection::vec(
+            prop::sample::select(vec![
+                "|", "`", "\\", " ", "[", "]", "*", "<", "x", "P", "-", "é", "\r", "\n", "#", ":",
+                "  ", "``", "1.",
+            ]),
+            0..4,
+        )
+        .prop_map(|v| v.concat());
+        (0..PLAN.len(), 0..4usize, piece)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// An edited document is what a full parse of its new text makes,
+        /// whether a row was patched or the text parsed again.
+        #[test]
+        fn an_edited_document_is_a_parsed_one((at, len, with) in edit()) {
+            let mut at = at;
+            while !PLAN.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + len).min(PLAN.len());
+            while !PLAN.is_char_boundary(end) {
+                end += 1;
+            }
+            let new = format!("{}{with}{}", &PLAN[..at], &PLAN[end..]);
+            let doc = Document::parse(FileId(3), PLAN).edited(PLAN, &new);
+            prop_assert_eq!(
+                format!("{doc:?}"),
+                format!("{:?}", Document::parse(FileId(3), &new))
+            );
+        }
+    }
+
+    /// One-character edits inside backlog cells take the patch, and end
+    /// where a full parse does.
+    #[test]
+    fn a_cell_edit_patches_its_row() {
+        let doc = Document::parse(FileId(1), PLAN);
+        let mut patched = 0;
+        for (i, c) in PLAN.char_indices() {
+            let line_start = PLAN[..i].rfind('\n').map_or(0, |n| n + 1);
+            if !PLAN[line_start..].starts_with("| P1-") || c == '\n' {
+                continue;
+            }
+            for with in ["X", "|", "`", "", "ab", "| ", "  ", "\\", "\\|"] {
+                let new = format!("{}{with}{}", &PLAN[..i], &PLAN[i + c.len_utf8()..]);
+                let (p, s) = (i, PLAN.len() - i - c.len_utf8());
+                let mut body = doc.body.clone();
+                if body.patch_row(&new, PLAN.len() - s, Span::new(p, new.len() - s)) {
+                    patched += 1;
+                }
+                let edited = doc.clone().edited(PLAN, &new);
+                assert_eq!(
+                    format!("{edited:?}"),
+                    format!("{:?}", Document::parse(FileId(1), &new)),
+                    "{i} {with:?}"
+                );
+            }
+        }
+        assert!(patched > 500, "only {patched} edits patched");
     }
 }

@@ -152,6 +152,144 @@ pub fn parse(text: &str, base: usize) -> Body {
     Body { blocks }
 }
 
+impl Body {
+    /// Patch the body in place after an edit of its file: `text` is the
+    /// file's new text, in which `new` (a byte range) replaced what was at
+    /// `new.start..old_end` before. Only an edit inside one row of a table
+    /// whose line starts with `|`, and that stays on that line, is patched:
+    /// that row alone is parsed again (under its table's header and
+    /// delimiter lines, as the full parse reads it), and everything after
+    /// it is moved. Returns false, the body untouched, for any other edit:
+    /// the caller parses the file again. A row that holds a `[` is parsed
+    /// again in full too (a link reference can be defined anywhere in the
+    /// file).
+    pub fn patch_row(&mut self, text: &str, old_end: usize, new: Span) -> bool {
+        let at = new.start;
+        let Some(b) = self
+            .blocks
+            .iter()
+            .position(|b| b.span.start <= at && old_end <= b.span.end)
+        else {
+            return false;
+        };
+        let BlockKind::Table(table) = &self.blocks[b].kind else {
+            return false;
+        };
+        let Some(r) = table
+            .rows
+            .iter()
+            .position(|r| r.span.start <= at && old_end <= r.span.end)
+        else {
+            return false;
+        };
+        let row_start = table.rows[r].span.start;
+        let bytes = text.as_bytes();
+        if bytes[new.start..new.end]
+            .iter()
+            .any(|&c| c == b'\n' || c == b'\r')
+        {
+            return false;
+        }
+        let line_end = text[row_start..]
+            .find('\n')
+            .map_or(text.len(), |i| row_start + i);
+        let line = &text[row_start..line_end];
+        if !line.starts_with('|') || line.contains('[') {
+            return false;
+        }
+        // The header and delimiter lines, as they are in the file.
+        let head_start = table.span.start;
+        let Some(head_end) = text[head_start..row_start]
+            .match_indices('\n')
+            .nth(1)
+            .map(|(i, _)| head_start + i + 1)
+        else {
+            return false;
+        };
+        let head = &text[head_start..head_end];
+        let mini = format!("{head}{line}\n");
+        let Some(base) = row_start.checked_sub(head.len()) else {
+            return false;
+        };
+        let mut parsed = parse(&mini, base);
+        let row = match parsed.blocks.as_mut_slice() {
+            [
+                Block {
+                    kind: BlockKind::Table(t),
+                    ..
+                },
+            ] if t.rows.len() == 1 && t.header.cells.len() == table.header.cells.len() => {
+                t.rows.pop()
+            }
+            _ => None,
+        };
+        let Some(row) = row else { return false };
+        let delta = new.end as isize - old_end as isize;
+        let BlockKind::Table(table) = &mut self.blocks[b].kind else {
+            return false;
+        };
+        table.rows[r] = row;
+        for row in &mut table.rows[r + 1..] {
+            shift_row(row, delta);
+        }
+        table.span = grow(table.span, delta);
+        self.blocks[b].span = grow(self.blocks[b].span, delta);
+        for block in &mut self.blocks[b + 1..] {
+            shift_block(block, delta);
+        }
+        true
+    }
+}
+
+fn moved(at: usize, by: isize) -> usize {
+    at.saturating_add_signed(by)
+}
+
+fn shift(span: Span, by: isize) -> Span {
+    Span::new(moved(span.start, by), moved(span.end, by))
+}
+
+/// A span that holds the edit: its end moves.
+fn grow(span: Span, by: isize) -> Span {
+    Span::new(span.start, moved(span.end, by))
+}
+
+fn shift_spanned(s: &mut Spanned<String>, by: isize) {
+    s.span = shift(s.span, by);
+}
+
+fn shift_row(row: &mut Row, by: isize) {
+    row.span = shift(row.span, by);
+    for cell in &mut row.cells {
+        cell.span = shift(cell.span, by);
+        cell.code.iter_mut().for_each(|c| shift_spanned(c, by));
+    }
+}
+
+fn shift_item(item: &mut Item, by: isize) {
+    item.span = shift(item.span, by);
+    if let Some(l) = &mut item.label {
+        shift_spanned(l, by);
+    }
+    shift_spanned(&mut item.value, by);
+    item.code.iter_mut().for_each(|c| shift_spanned(c, by));
+    item.children.iter_mut().for_each(|c| shift_item(c, by));
+}
+
+fn shift_block(block: &mut Block, by: isize) {
+    block.span = shift(block.span, by);
+    match &mut block.kind {
+        BlockKind::Heading { text, .. } => shift_spanned(text, by),
+        BlockKind::List(items) => items.iter_mut().for_each(|i| shift_item(i, by)),
+        BlockKind::Table(t) => {
+            t.span = shift(t.span, by);
+            shift_row(&mut t.header, by);
+            t.rows.iter_mut().for_each(|r| shift_row(r, by));
+        }
+        BlockKind::Html(_) | BlockKind::Code { .. } | BlockKind::Other => {}
+    }
+}
+
 struct LineIndex {
     starts: Vec<usize>,
 }
