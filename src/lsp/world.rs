@@ -159,11 +159,13 @@ impl World {
         match role {
             Role::Config => match crate::config::parse(&text) {
                 Ok(c) => {
+                    self.program.config_problems = c.problems(&text);
                     self.program.config = c;
                     self.program.config_error = None;
                 }
                 Err(e) => {
                     self.program.config = crate::config::Config::default();
+                    self.program.config_problems = Vec::new();
                     self.program.config_error = Some(e);
                 }
             },
@@ -493,6 +495,19 @@ mod tests {
                 "group: G2",
                 "group: G1",
                 ("cards/P2-UI-01.md", "skill-mismatch", true),
+            ),
+            // A config placeholder orch does not fill.
+            (
+                "config.yaml",
+                "  jobs: 3\n",
+                "  jobs: 3\n  prompt: \"do {tsk}\"\n",
+                ("config.yaml", "config-invalid", true),
+            ),
+            (
+                "config.yaml",
+                "  prompt: \"do {tsk}\"\n",
+                "",
+                ("config.yaml", "config-invalid", false),
             ),
             // The plan renames the task: its ticket and card name none.
             (
