@@ -36,6 +36,108 @@ fn the_language_server_answers_a_real_client() {
     );
 }
 
+// ---------------------------------------------------------------- trace
+
+/// `ORCH_LSP_TRACE=1` logs each edit's phases to stderr (docs/editors.md,
+/// Troubleshooting), one `orch lsp: <phase> <ms> ms` line each; without it
+/// the server writes nothing to stderr.
+#[test]
+fn orch_lsp_trace_logs_each_edits_phases_to_stderr() {
+    use lsp_server::{Message, Notification, Request, RequestId};
+    use serde_json::{Value, json};
+    use std::io::BufReader;
+    use std::process::{Command, Stdio};
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join(".orchestrator");
+    crate::util::copy_tree(&repo_path(".orchestrator.example"), &dir);
+    let card = dir.join("cards/P2-UI-01.md");
+    let uri = format!("file://{}", card.display());
+    let text = std::fs::read_to_string(&card).expect("read card");
+    let session = |trace: Option<&str>| -> String {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orch"));
+        cmd.args(["lsp", "--dir"])
+            .arg(&dir)
+            .env_remove("ORCH_LSP_TRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(v) = trace {
+            cmd.env("ORCH_LSP_TRACE", v);
+        }
+        let mut child = cmd.spawn().expect("start orch lsp");
+        let mut to = child.stdin.take().expect("stdin");
+        let mut from = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut send = |m: Message| m.write(&mut to).expect("write");
+        let request = |id: i32, method: &str, params: Value| -> Message {
+            Request::new(RequestId::from(id), method.to_string(), params).into()
+        };
+        let note = |method: &str, params: Value| -> Message {
+            Notification::new(method.to_string(), params).into()
+        };
+        send(request(1, "initialize", json!({ "capabilities": {} })));
+        send(note("initialized", json!({})));
+        send(note(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "markdown", "version": 1, "text": text } }),
+        ));
+        send(note(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": 2 },
+                "contentChanges": [{ "text": text.replace("- Goal:", "- Gxal:") }],
+            }),
+        ));
+        // The edit's findings are published before the shutdown answer.
+        send(request(2, "shutdown", Value::Null));
+        loop {
+            match Message::read(&mut from).expect("read") {
+                Some(Message::Response(r)) if r.id == RequestId::from(2) => break,
+                Some(_) => {}
+                None => panic!("the server hung up"),
+            }
+        }
+        send(note("exit", Value::Null));
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    };
+    let traced = session(Some("1"));
+    for phase in [
+        "change: set_text",
+        "relint: index",
+        "relint: document rules",
+        "relint: program rules",
+        "relint:   rule scope-overlap",
+        "publish: relint",
+        "publish: send",
+    ] {
+        assert!(
+            traced.contains(&format!("orch lsp: {phase} ")),
+            "no `{phase}` in:\n{traced}"
+        );
+    }
+    // Each line a phase and its time, or how many documents a publication
+    // sent.
+    for line in traced.lines() {
+        let line = line
+            .strip_prefix("orch lsp: ")
+            .unwrap_or_else(|| panic!("not a trace line: {line:?}"));
+        let number = match line.strip_suffix(" ms") {
+            Some(timed) => timed.rsplit_once(' ').map(|(_, ms)| ms),
+            None => line
+                .strip_prefix("publish: ")
+                .and_then(|l| l.strip_suffix(" documents")),
+        };
+        assert!(
+            number.is_some_and(|n| n.parse::<f64>().is_ok()),
+            "not a trace line: {line:?}"
+        );
+    }
+    assert_eq!(session(None), "");
+    assert_eq!(session(Some("")), "");
+}
+
 // ---------------------------------------------------------------- fuzz
 
 /// Random edit sequences through the server's own message loop, in
