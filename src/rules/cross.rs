@@ -180,47 +180,94 @@ Move `P1-CORE-02` to a later group (`group: G2`), or let `orch sheet
     check_group_dependency
 );
 
-/// The first unsatisfied task in `group` that `task` depends on, directly
-/// or through other tasks, with the chain between (dependency first).
-fn ancestor_in_group<'i>(
-    cx: &Context<'_>,
-    index: &'i Index,
-    task: &'i Task,
-    group: &str,
-) -> Option<Vec<&'i Task>> {
-    // Breadth first, so the nearest such dependency is named.
-    let mut seen: HashSet<&str> = HashSet::from([task.id.as_str()]);
-    let mut queue: std::collections::VecDeque<Vec<&Task>> = std::collections::VecDeque::new();
-    queue.push_back(vec![task]);
-    while let Some(path) = queue.pop_front() {
-        let last = path[path.len() - 1];
-        for d in &last.deps {
-            let Some(dep) = index.task(d.value.trim()) else {
-                continue;
-            };
-            if !seen.insert(dep.id.as_str()) || index.satisfied(&dep.id) {
-                continue;
-            }
-            let mut next = path.clone();
-            next.push(dep);
-            if group_of(cx, dep).is_some_and(|(g, _, _)| g == group) {
-                return Some(next);
-            }
-            queue.push_back(next);
+/// The dependency graph as `group-dependency` walks it, by position in
+/// `Index::tasks`, each lookup made once per run rather than at each step
+/// of each task's walk (a walk can cover every task before it).
+struct Walk<'i> {
+    tasks: &'i [Task],
+    /// Each task's dependencies that are tasks.
+    deps: Vec<Vec<usize>>,
+    satisfied: Vec<bool>,
+    groups: Vec<Option<&'i str>>,
+    /// The walk that last reached each task (its start), and from where.
+    seen: Vec<usize>,
+    from: Vec<usize>,
+    queue: Vec<usize>,
+}
+
+impl<'i> Walk<'i> {
+    fn new(cx: &Context<'_>, index: &'i Index) -> Walk<'i> {
+        let tasks = &index.tasks;
+        Walk {
+            tasks,
+            deps: tasks
+                .iter()
+                .map(|t| {
+                    t.deps
+                        .iter()
+                        .filter_map(|d| index.position(d.value.trim()))
+                        .collect()
+                })
+                .collect(),
+            satisfied: tasks.iter().map(|t| index.satisfied(&t.id)).collect(),
+            groups: tasks
+                .iter()
+                .map(|t| group_of(cx, t).map(|(g, _, _)| g))
+                .collect(),
+            seen: vec![usize::MAX; tasks.len()],
+            from: vec![0; tasks.len()],
+            queue: Vec::new(),
         }
     }
-    None
+
+    /// The first unsatisfied task in `group` that task `start` depends on,
+    /// directly or through other tasks, with the chain between (`start`
+    /// first).
+    fn ancestor_in_group(&mut self, start: usize, group: &str) -> Option<Vec<&'i Task>> {
+        // Breadth first, so the nearest such dependency is named.
+        self.seen[start] = start;
+        self.queue.clear();
+        self.queue.push(start);
+        let mut head = 0;
+        while let Some(&last) = self.queue.get(head) {
+            head += 1;
+            for k in 0..self.deps[last].len() {
+                let dep = self.deps[last][k];
+                if self.seen[dep] == start {
+                    continue;
+                }
+                self.seen[dep] = start;
+                if self.satisfied[dep] {
+                    continue;
+                }
+                self.from[dep] = last;
+                if self.groups[dep] == Some(group) {
+                    let mut chain = vec![&self.tasks[dep]];
+                    let mut at = dep;
+                    while at != start {
+                        at = self.from[at];
+                        chain.push(&self.tasks[at]);
+                    }
+                    chain.reverse();
+                    return Some(chain);
+                }
+                self.queue.push(dep);
+            }
+        }
+        None
+    }
 }
 
 fn check_group_dependency(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for task in &cx.index.tasks {
+    let mut walk = Walk::new(cx, &cx.index);
+    for (i, task) in cx.index.tasks.iter().enumerate() {
         if finished(task) {
             continue;
         }
         let Some((group, file, span)) = group_of(cx, task) else {
             continue;
         };
-        let Some(chain) = ancestor_in_group(cx, &cx.index, task, group) else {
+        let Some(chain) = walk.ancestor_in_group(i, group) else {
             continue;
         };
         let dep = chain[chain.len() - 1];
@@ -475,6 +522,49 @@ fn check_sheet_stale(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .help(format!(
                 "delete `{path}`; `orch sheet --write` writes the sheets of the groups the cards now hold"
             )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Program;
+    use crate::model::program::Input;
+
+    /// The nearest task of the group is named, with the tasks between.
+    #[test]
+    fn a_group_dependency_names_the_tasks_it_goes_through() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/rules/group-dependency/fail");
+        let program = Program::load(&dir, &dir).expect("fixture");
+        // P1-DOCS-01 -> P1-CORE-02 -> P1-CORE-01, all in G1: move the middle
+        // one out, and the last one back to `todo`.
+        let inputs = program
+            .files
+            .iter()
+            .map(|f| Input {
+                path: f.path.clone(),
+                abs_path: f.abs_path.clone(),
+                bytes: Ok(if f.path.ends_with("cards/P1-CORE-02.md") {
+                    f.text.replace("group: G1", "group: G2").into_bytes()
+                } else if f.path.ends_with("tickets/P1-CORE-01.md") {
+                    f.text.replace("status: done", "status: todo").into_bytes()
+                } else {
+                    f.text.as_bytes().to_vec()
+                }),
+            })
+            .collect();
+        let program = Program::from_inputs(&dir, &dir, inputs, None);
+        let found: Vec<String> = crate::rules::lint(&program)
+            .into_iter()
+            .filter(|d| d.code == "group-dependency")
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "`P1-DOCS-01` depends on `P1-CORE-01` (through `P1-CORE-02`), which is in the same group G1 and not done: `orch dispatch G1` refuses the group"
+            ]
         );
     }
 }
