@@ -433,7 +433,8 @@ mod tests {
         world.relint();
         assert_eq!(world.found, lint_on_disk(&root, &dir));
         // (file, text, replacement, then: (file, code, found or not)).
-        let edits: &[(&str, &str, &str, (&str, &str, bool))] = &[
+        type Then = (&'static str, &'static str, bool);
+        let edits: &[(&str, &str, &str, Then)] = &[
             // The card's scope loses its ticket's artifacts ...
             (
                 "cards/P2-UI-01.md",
