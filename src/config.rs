@@ -85,6 +85,8 @@ pub struct Config {
     pub agent: AgentConfig,
     /// Documentation alignment settings (`orch align-docs`).
     pub align: AlignConfig,
+    /// Claims across machines (`refs/orch/claims/<ID>`).
+    pub claims: ClaimsConfig,
     /// Severity per rule code: `error`, `warning` or `off`.
     #[schemars(with = "BTreeMap<String, Level>")]
     pub rules: BTreeMap<SpannedKey, Level>,
@@ -96,6 +98,7 @@ impl Default for Config {
             skills: DEFAULT_SKILLS.iter().map(|s| s.to_string()).collect(),
             agent: AgentConfig::default(),
             align: AlignConfig::default(),
+            claims: ClaimsConfig::default(),
             rules: BTreeMap::new(),
         }
     }
@@ -506,6 +509,17 @@ pub enum Adapter {
     Claude,
     Gemini,
     Generic,
+}
+
+/// Claims across machines: where a claim is pushed when it is taken.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimsConfig {
+    /// The git remote claims are pushed to (created there only if absent)
+    /// and deleted from: `origin`, say. Default: none (claims stay in this
+    /// repository). The variable `ORCH_CLAIMS_REMOTE` overrides it (empty:
+    /// none).
+    pub remote: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

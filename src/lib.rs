@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod align;
 pub mod board;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

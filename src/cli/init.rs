@@ -32,6 +32,8 @@ const CONFIG: &str =
 #   timeout: 30m
 #   idle_timeout: 5m
 #   jobs: 3
+# claims:
+#   remote: origin       # push each claim there, so two machines never run one task
 # rules:
 #   field-unknown: warning
 ";

@@ -131,6 +131,8 @@ pub enum Command {
     Cancel(transition::ReasonArgs),
     /// Split a partial task into children
     Split(transition::SplitArgs),
+    /// Release a task's claim (refs/orch/claims/<ID>), here and at the claims remote
+    Unclaim(transition::ReasonArgs),
     /// Apply the re-planning rules to the ledger
     Replan(replan::ReplanArgs),
     /// The transition history, read from git commits
@@ -274,6 +276,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Unblock(args) => transition::unblock(args, g, out),
         Command::Cancel(args) => transition::cancel(args, g, out),
         Command::Split(args) => transition::split(args, g, out),
+        Command::Unclaim(args) => transition::unclaim(args, g, out),
         Command::Replan(args) => replan::replan(args, g, out),
         Command::Log(args) => replan::log(args, g, out),
         Command::AlignDocs(args) => align::run(args, g, out),

@@ -129,6 +129,62 @@ pub fn split(args: &SplitArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
     print(g, &[rep], out)
 }
 
+/// `orch unclaim ID --reason TEXT`: release the task's claim, here and at
+/// the claims remote; exit 2 when there is none.
+pub fn unclaim(args: &ReasonArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
+    if args.reason.trim().is_empty() {
+        return Err(Error::usage("--reason is empty: say why"));
+    }
+    let s = session(g)?;
+    let program = s.load()?;
+    let repo = s.repo().ok_or_else(|| {
+        Error::with_help(
+            "claims are git refs: releasing one needs a git repository",
+            "run it inside the clone that holds the claim",
+        )
+    })?;
+    let remote = crate::claims::remote(&program.config)?;
+    crate::git::claim_ref(&args.id).map_err(transition::git_error)?;
+    let before = crate::claims::get(repo, &args.id)?;
+    let released = crate::claims::release(repo, &args.id, &args.reason, remote.as_deref())?;
+    let id = crate::util::escape_controls(&args.id).into_owned();
+    if !released {
+        return Err(Error::with_help(
+            format!(
+                "`{id}` has no claim here{}",
+                remote
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(" nor at remote `{r}`"))
+            ),
+            "`orch status` lists the claims this clone knows",
+        ));
+    }
+    let reason = crate::util::one_line(&args.reason);
+    if g.format == Format::Json {
+        let v = serde_json::json!({
+            "task": id,
+            "released": true,
+            "claim": before.as_ref().map(crate::claims::Claim::json),
+            "remote": remote,
+            "reason": reason,
+        });
+        print_json(out, &v)?;
+        return Ok(Outcome::Clean);
+    }
+    match &before {
+        Some(c) => writeln!(out, "{id}: claim released (held by {})", c.shown())?,
+        None => writeln!(
+            out,
+            "{id}: claim released at remote `{}`",
+            remote.as_deref().unwrap_or("")
+        )?,
+    }
+    if !g.quiet {
+        writeln!(out, "  reason: {}", crate::util::escape_controls(&reason))?;
+    }
+    Ok(Outcome::Clean)
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(10)]
 }

@@ -29,6 +29,21 @@ fn load(g: &Global) -> Result<Program> {
     Ok(program)
 }
 
+/// The claims this clone knows (`refs/orch/claims/`), by task; none
+/// outside git. A claims ref that cannot be listed is a warning.
+fn claims(program: &Program) -> Vec<crate::claims::Claim> {
+    let Ok(Some(repo)) = crate::git::Repo::discover(&program.dir) else {
+        return Vec::new();
+    };
+    crate::claims::list(&repo).unwrap_or_else(|e| {
+        eprintln!(
+            "warning: cannot list the claims: {}",
+            crate::util::escape_controls(&e.to_string())
+        );
+        Vec::new()
+    })
+}
+
 fn check_format(g: &Global) -> Result<()> {
     match g.format {
         Format::Human | Format::Json => Ok(()),
@@ -57,8 +72,27 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
                 .map(|l| l.advice.clone())
         })
     };
+    let claims = claims(&program);
     if g.format == Format::Json {
         let mut v = query::status(&program, &index, &runs);
+        if let Some(tasks) = v["tasks"].as_array_mut() {
+            for t in tasks {
+                if let Some(c) = claims
+                    .iter()
+                    .find(|c| Some(c.task.as_str()) == t["id"].as_str())
+                {
+                    t["claim"] = c.json();
+                }
+            }
+        }
+        let others: Vec<Value> = claims
+            .iter()
+            .filter(|c| index.task(&c.task).is_none())
+            .map(crate::claims::Claim::json)
+            .collect();
+        if !others.is_empty() {
+            v["claims_not_in_plan"] = json!(others);
+        }
         if let Some((leftovers, interrupted)) = &isolation {
             v["worktrees"] = json!(leftovers);
             if let Some(i) = interrupted {
@@ -186,6 +220,23 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
             count(TaskStatus::Todo)
         )?;
     }
+    if !claims.is_empty() {
+        let cw = claims.iter().map(|c| c.task.len()).max().unwrap_or(1);
+        writeln!(out, "\nclaims:")?;
+        for c in &claims {
+            let planned = if index.task(&c.task).is_some() {
+                ""
+            } else {
+                "  (not a task of the plan)"
+            };
+            writeln!(
+                out,
+                "  {:cw$}  {}{planned}",
+                crate::util::escape_controls(&c.task),
+                c.shown()
+            )?;
+        }
+    }
     if let Some((leftovers, interrupted)) = &isolation {
         if let Some(i) = interrupted {
             writeln!(out, "\nwarning: {i}")?;
@@ -272,7 +323,11 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     let program = load(g)?;
     let index = Index::build(&program);
     let runs = crate::dispatch::last_runs(&program.dir);
-    let value = query::show(&program, &index, &args.id, &runs)?;
+    let mut value = query::show(&program, &index, &args.id, &runs)?;
+    let claim = claims(&program).into_iter().find(|c| c.task == args.id);
+    if let Some(c) = &claim {
+        value["claim"] = c.json();
+    }
     let Some(task) = index.task(&args.id) else {
         return Err(query::no_task(&index, &args.id));
     };
@@ -298,6 +353,9 @@ pub fn show(args: &ShowArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     )?;
     if let Some(r) = value["reason"].as_str() {
         writeln!(out, "  reason:       {}", crate::util::one_line(r))?;
+    }
+    if let Some(c) = &claim {
+        writeln!(out, "  claimed by:   {}", c.shown())?;
     }
     writeln!(out, "  owner:        {}", text(&task.skill))?;
     let deps: Vec<&str> = task.deps.iter().map(|d| d.value.trim()).collect();

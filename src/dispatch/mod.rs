@@ -277,8 +277,9 @@ pub fn check_programs(p: &Prepared) -> Result<()> {
 }
 
 /// Move every task of the run to `in_progress` in one commit (under the
-/// orch lock the session holds). Every task is checked before anything is
-/// written.
+/// orch lock the session holds), claiming them first
+/// ([`Session::claim`]: all or nothing). Every task is checked before
+/// anything is written.
 pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String]) -> Result<()> {
     let program = session.load()?;
     let index = Index::build(&program);
@@ -305,7 +306,13 @@ pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String
         change.trailers.push(("Orch-Task".into(), id.clone()));
     }
     change.trailers.push(("Orch-Run".into(), run.to_string()));
-    session.write(&change)?;
+    // Claimed before the commit, let go again if it fails.
+    session.claim(&program, ids, Some(run))?;
+    if let Err(e) = session.write(&change) {
+        session.unclaim(&program, ids, "the move to in_progress did not commit");
+        return Err(e);
+    }
+    session.claimed(ids);
     Ok(())
 }
 

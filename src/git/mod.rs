@@ -15,6 +15,11 @@
 //! updated under `index.lock`. The user's other staged and unstaged changes
 //! are left exactly as they were; the work tree is never touched.
 //!
+//! Claims (`refs/orch/claims/<ID>`, see `claims.rs`) are created only if
+//! absent and deleted only if unchanged. gix cannot push, so claims at a
+//! remote go through the `git` binary (`remote.rs`): the only place orch
+//! runs it, argv only and bounded in time.
+//!
 //! What gix cannot do, and so `orch` does not: run hooks, sign commits (the
 //! caller is told when `commit.gpgsign` is set), or apply `.gitattributes`
 //! clean filters (`text`, `eol`, `filter=`) to committed content, which is
@@ -30,6 +35,7 @@
 
 mod advance;
 mod align;
+mod claims;
 mod commit;
 mod error;
 mod files;
@@ -38,6 +44,7 @@ mod index;
 mod merge;
 mod range;
 mod refs;
+mod remote;
 mod seal;
 mod status;
 mod worktree;
@@ -52,10 +59,12 @@ use std::path::{Path, PathBuf};
 use gix::bstr::{BStr, ByteSlice};
 
 pub use advance::{PathChange, Resumed};
+pub use claims::{CLAIMS_PREFIX, MAX_CLAIM_BYTES, claim_ref};
 pub use error::GitError;
 pub use merge::{Merged, Merger};
 pub use range::{Form, Resolved, shown};
 pub use refs::{CommitRecord, branch_ref};
+pub use remote::{Pushed, REMOTE_TIMEOUT, RemoteError};
 pub use seal::Sealed;
 pub use worktree::{INITIALIZING, Worktree, building_pid, registration_name, remove_tree};
 

@@ -20,8 +20,8 @@
 //!    `Orch-Task`, `Orch-Run`, `Orch-Result`, `Orch-Branch`, `Orch-Tip`,
 //!    `Orch-Base`. HEAD moves to the last one, updating exactly the files
 //!    and index entries that changed ([`Repo::advance`]).
-//! 7. The integrated tasks' worktrees and branches are removed (unless
-//!    `--keep`).
+//! 7. The integrated tasks' claims are released (`crate::claims`), and
+//!    their worktrees and branches removed (unless `--keep`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -485,6 +485,9 @@ pub fn integrate(
         &format!("orch integrate: {}", names.join(", ")),
     )?;
     report.to = Some(parent.to_string());
+    // Integrated: their claims are let go (a problem is a warning).
+    let ids: Vec<String> = made.iter().map(|m| m.task.clone()).collect();
+    session.unclaim(&program, &ids, "integrated");
 
     if !options.keep {
         for (m, c) in made.iter().zip(&candidates) {

@@ -254,6 +254,65 @@ impl Session {
         self.repo.as_ref()
     }
 
+    /// Claim `ids` ([`crate::claims::take`]: all or nothing, exit 2 naming
+    /// the holder) when this session commits; with `--no-commit`, none.
+    pub fn claim(&self, program: &Program, ids: &[String], run: Option<&str>) -> Result<()> {
+        let Some(repo) = self.repo.as_ref().filter(|_| self.commit) else {
+            return Ok(());
+        };
+        let remote = crate::claims::remote(&program.config)?;
+        crate::claims::take(repo, ids, run, remote.as_deref())
+    }
+
+    /// The move to `in_progress` of `ids` is committed: their claims are
+    /// settled ([`crate::claims::confirm`]).
+    pub fn claimed(&self, ids: &[String]) {
+        if let Some(repo) = &self.repo {
+            crate::claims::confirm(repo, ids);
+        }
+    }
+
+    /// Release the claims on `ids` ([`crate::claims::release_many`]),
+    /// never failing: a problem is a warning on stderr. The tasks whose
+    /// claim was released.
+    pub fn unclaim(&self, program: &Program, ids: &[String], reason: &str) -> Vec<String> {
+        let Some(repo) = self.repo.as_ref() else {
+            return Vec::new();
+        };
+        let warn = |e: Error| {
+            eprintln!(
+                "warning: the claims on {} were not released: {}",
+                ids.join(", "),
+                crate::util::escape_controls(&e.to_string())
+            );
+        };
+        let remote = match crate::claims::remote(&program.config) {
+            Ok(r) => r,
+            Err(e) => {
+                warn(e);
+                None
+            }
+        };
+        match crate::claims::release_many(repo, ids, reason, remote.as_deref()) {
+            Ok(released) => released,
+            Err(e) => {
+                warn(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the task's branch (`orch/<ID>`, with the configured prefix)
+    /// exists: its claim then waits for `orch integrate`.
+    fn has_branch(&self, program: &Program, id: &str) -> bool {
+        let prefix = crate::isolate::Settings::of(&program.config)
+            .map_or_else(|_| "orch/".to_string(), |s| s.prefix);
+        self.repo
+            .as_ref()
+            .and_then(|r| r.branch_tip(&format!("{prefix}{id}")).ok().flatten())
+            .is_some()
+    }
+
     pub fn commits(&self) -> bool {
         self.commit
     }
@@ -987,19 +1046,34 @@ pub fn start(session: &Session, ids: &[String]) -> Result<Vec<Report>> {
         }
         starting.push((t, scope));
     }
+    // Every claim before any commit (all or nothing); a task whose commit
+    // fails lets its claim go again, with those not yet started.
+    session.claim(&program, ids, None)?;
     let mut reports = Vec::new();
-    for id in ids {
-        // Re-read: the previous start of this run changed the program.
-        let program = session.load()?;
-        let index = Index::build(&program);
-        let t = task(&index, id)?;
-        let mut draft = Draft::default();
-        set_status(&mut draft, &program, t, TaskStatus::InProgress)?;
-        let mut change =
-            draft.into_change(&program, subject(id, t.status, TaskStatus::InProgress))?;
-        change.trailers.push(("Orch-Task".into(), id.clone()));
-        let written = session.write(&change)?;
-        reports.push(report(t, TaskStatus::InProgress, written));
+    for (k, id) in ids.iter().enumerate() {
+        let one = || -> Result<Report> {
+            // Re-read: the previous start of this run changed the program.
+            let program = session.load()?;
+            let index = Index::build(&program);
+            let t = task(&index, id)?;
+            let mut draft = Draft::default();
+            set_status(&mut draft, &program, t, TaskStatus::InProgress)?;
+            let mut change =
+                draft.into_change(&program, subject(id, t.status, TaskStatus::InProgress))?;
+            change.trailers.push(("Orch-Task".into(), id.clone()));
+            let written = session.write(&change)?;
+            Ok(report(t, TaskStatus::InProgress, written))
+        };
+        match one() {
+            Ok(r) => {
+                session.claimed(std::slice::from_ref(id));
+                reports.push(r);
+            }
+            Err(e) => {
+                session.unclaim(&program, &ids[k..], "orch start did not commit");
+                return Err(e);
+            }
+        }
     }
     Ok(reports)
 }
@@ -1182,6 +1256,17 @@ pub fn record_with(
         .trailers
         .push(("Orch-Result".into(), result.as_str().into()));
     let written = session.write(&change)?;
+    // Leaving `in_progress` lets the claim go (a retry claims again),
+    // except `done` with a branch, whose claim waits for integration.
+    if t.status == TaskStatus::InProgress
+        && (to != TaskStatus::Done || !session.has_branch(&program, id))
+    {
+        session.unclaim(
+            &program,
+            &[id.to_string()],
+            &format!("recorded {}", result.as_str()),
+        );
+    }
     let mut rep = report(t, to, written);
     // What the re-planning rules now ask, read from the program as written.
     let after = session.load()?;
@@ -1246,6 +1331,9 @@ pub fn with_reason(session: &Session, id: &str, to: TaskStatus, reason: &str) ->
         .trailers
         .push(("Orch-Reason".into(), one_line(reason)));
     let written = session.write(&change)?;
+    if t.status == TaskStatus::InProgress || to == TaskStatus::Cancelled {
+        session.unclaim(&program, &[id.to_string()], &format!("{to}: {reason}"));
+    }
     Ok(report(t, to, written))
 }
 

@@ -5,6 +5,7 @@ mod agents;
 mod align;
 mod align_evidence;
 mod board;
+mod claims;
 mod cli;
 mod dispatch;
 mod dogfood;
