@@ -497,3 +497,59 @@ fn an_unreachable_remote_refuses_a_start_and_only_warns_on_release() {
     assert!(claims_in(&w.origin()).is_empty());
     fsck(&a);
 }
+
+#[test]
+fn dispatch_claims_its_tasks_all_or_nothing_naming_the_run() {
+    let f = Iso::new(&[t("P1-A", "todo"), t("P1-B", "todo")]);
+    // Someone else's claim on P1-B (as fetched from a remote).
+    let claim = git(
+        f.root(),
+        &[
+            "commit-tree",
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+            "-m",
+            "orch claim P1-B\n\nOrch-Task: P1-B\nOrch-Claim-Holder: Carol <carol@example.com> on \u{1b}[31mbox\nOrch-Run: R0",
+        ],
+    );
+    f.git(&["update-ref", "refs/orch/claims/P1-B", claim.trim()]);
+    let head = f.head();
+    let out = f.orch(&["dispatch", "P1-A", "P1-B"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`P1-B` is claimed by Carol <carol@example.com> on \\u{1b}[31mbox since 2025-01-01 00:00 UTC (run R0)"),
+        "the holder, escaped: {err}"
+    );
+    // Nothing taken, nothing marked.
+    assert_eq!(names(&claims_in(f.root())), ["refs/orch/claims/P1-B"]);
+    assert_eq!(f.head(), head);
+
+    let out = f.orch(&["unclaim", "P1-B", "--reason", "Carol moved on"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = f.orch(&["dispatch", "P1-A", "P1-B"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
+    // Both claimed, the run named in each claim.
+    let run = f.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Orch-Run,valueonly)",
+        "refs/orch/claims/P1-A",
+    ]);
+    assert!(!run.trim().is_empty());
+    let marked = f.git(&[
+        "log",
+        "--format=%(trailers:key=Orch-Run,valueonly)",
+        "--grep=-> in_progress",
+        "-1",
+    ]);
+    assert_eq!(run.trim(), marked.trim());
+    assert_eq!(
+        names(&claims_in(f.root())),
+        ["refs/orch/claims/P1-A", "refs/orch/claims/P1-B"]
+    );
+    f.fsck();
+}
