@@ -84,6 +84,11 @@ fn part_ids(dir: &Path, run: &str) -> Vec<String> {
 /// task's branch from it first.
 pub fn collect(program: &Program, run: &str, remote: Option<&str>) -> Result<(RunFile, Collected)> {
     let (root, dir) = (&program.root, &program.dir);
+    if let Some(r) = remote
+        && (r.is_empty() || r.starts_with('-') || r.chars().any(char::is_control))
+    {
+        return Err(Error::usage(format!("`{r}` is not a remote name")));
+    }
     let repo = Repo::discover(root)?.ok_or_else(|| {
         Error::with_help(
             "`--from-branches` reads the tasks' branches: this is not a git repository",
@@ -113,7 +118,11 @@ pub fn collect(program: &Program, run: &str, remote: Option<&str>) -> Result<(Ru
     for id in &ids {
         let branch = iso.branch(id);
         if let Some(remote) = remote {
-            match super::remote::fetch_branch(&repo, remote, &branch) {
+            match repo.fetch_one(
+                remote,
+                &format!("refs/heads/{branch}"),
+                crate::git::REMOTE_TIMEOUT * 5,
+            ) {
                 Ok(Some(tip)) => match repo.branch_tip(&branch)? {
                     None => {
                         repo.create_branch(
@@ -126,8 +135,8 @@ pub fn collect(program: &Program, run: &str, remote: Option<&str>) -> Result<(Ru
                     Some(here) if here == tip => collected.fetched.push(branch.clone()),
                     Some(here) => collected.notes.push(format!(
                         "`{branch}` here ({}) is not {remote}'s ({}): judged as it is here",
-                        super::super::isolate::short(here),
-                        super::super::isolate::short(tip)
+                        crate::isolate::short(here),
+                        crate::isolate::short(tip)
                     )),
                 },
                 Ok(None) => {}

@@ -19,7 +19,6 @@
 
 pub mod collect;
 pub mod github;
-pub mod remote;
 pub mod workflow;
 
 use std::time::SystemTime;

@@ -1,7 +1,8 @@
-//! Claim refs at a remote, through the `git` binary (gix cannot push):
-//! create only if absent, delete only if unchanged, list, fetch one. This
-//! is the only place orch runs `git`, and only when a claims remote is
-//! configured. Every run is argv only (no shell), with
+//! Refs at a remote, through the `git` binary (gix cannot push): claims
+//! created only if absent, deleted only if unchanged, listed, and one ref
+//! fetched (a claim's holder, a task's branch for `orch harvest
+//! --from-branches --remote`). This is the only place orch runs `git`, and
+//! only when a claims remote is configured or a remote is named. Every run is argv only (no shell), with
 //! `GIT_TERMINAL_PROMPT=0` (and ssh in batch mode) so that nothing waits
 //! for a password, and a bounded time after which git is killed.
 

@@ -576,6 +576,9 @@ fn the_workflow_plays_on_this_machine_plan_tasks_harvest_integrate_pull_request(
     );
     assert!(status.contains("status: done"), "{status}");
     git(&origin, &["fsck", "--strict", "--no-progress"]);
+    // Integrated: the claims are released at the remote.
+    let claims = git(&origin, &["for-each-ref", "refs/orch/claims/"]);
+    assert!(claims.is_empty(), "{claims}");
     // One pull request, its body the run report.
     let gh = std::fs::read_to_string(m.path("gh.log")).expect("gh ran");
     assert!(
