@@ -389,7 +389,7 @@ pub fn release_many(
         let Some(oid) = repo.claim_tip(id).map_err(git_error)? else {
             continue;
         };
-        match repo.delete_claim(id, oid) {
+        match repo.delete_claim_logged(id, oid, &format!("orch: release claim {id}: {reason}")) {
             Ok(()) => {
                 released.push(id.clone());
                 known.push((id.clone(), oid));

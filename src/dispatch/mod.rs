@@ -309,7 +309,8 @@ pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String
     // Claimed before the commit, let go again if it fails.
     session.claim(&program, ids, Some(run))?;
     if let Err(e) = session.write(&change) {
-        session.unclaim(&program, ids, "the move to in_progress did not commit");
+        let left = session.not_in_progress(ids);
+        session.unclaim(&program, &left, "the move to in_progress did not commit");
         return Err(e);
     }
     session.claimed(ids);

@@ -18,6 +18,9 @@ pub const CLAIMS_PREFIX: &str = "refs/orch/claims/";
 /// one fetched from a remote is untrusted).
 pub const MAX_CLAIM_BYTES: u64 = 16 * 1024;
 
+/// A claim's reflog longer than this is not kept past a release.
+const MAX_KEPT_LOG: u64 = 1 << 20;
+
 /// `refs/orch/claims/<task>` as a full reference name, or why git would
 /// refuse it.
 pub fn claim_ref(task: &str) -> Result<FullName, GitError> {
@@ -137,6 +140,69 @@ impl Repo {
             name,
             deref: false,
         })
+    }
+
+    /// [`Repo::delete_claim`], keeping the claim's reflog, which git (and
+    /// gix) delete with the ref: it is written back with one more entry, on
+    /// the released claim commit, saying why (`message`). The next claim of
+    /// the task continues it, so `git reflog show refs/orch/claims/<ID>`
+    /// lists every claim and release with its reason. A log that cannot be
+    /// kept is no failure (the claim is released): `Err` only when the ref
+    /// could not be deleted.
+    pub fn delete_claim_logged(
+        &self,
+        task: &str,
+        expected: ObjectId,
+        message: &str,
+    ) -> Result<(), GitError> {
+        let mut path = self.repo.common_dir().join("logs");
+        for part in format!("{CLAIMS_PREFIX}{task}").split('/') {
+            path.push(part);
+        }
+        let old = crate_read_bounded(&path, MAX_KEPT_LOG).unwrap_or_default();
+        self.delete_claim(task, expected)?;
+        let Ok(sig) = self.signature(super::commit::Role::Committer) else {
+            return Ok(());
+        };
+        let offset = sig.time.offset;
+        let sign = if offset < 0 { '-' } else { '+' };
+        let abs = offset.unsigned_abs();
+        let message: String = message
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let mut text = if old.len() as u64 >= MAX_KEPT_LOG {
+            String::new()
+        } else {
+            old
+        };
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{expected} {expected} {} <{}> {} {sign}{:02}{:02}\t{message}\n",
+            sig.name.to_str_lossy(),
+            sig.email.to_str_lossy(),
+            sig.time.seconds,
+            abs / 3600,
+            abs % 3600 / 60,
+        ));
+        let write = || -> std::io::Result<()> {
+            let Some(dir) = path.parent() else {
+                return Ok(());
+            };
+            std::fs::create_dir_all(dir)?;
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+                return Ok(());
+            }
+            let tmp = dir.join(format!(".{task}.orch-{}.tmp", std::process::id()));
+            std::fs::write(&tmp, text.as_bytes())?;
+            std::fs::rename(&tmp, &path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        };
+        let _ = write();
+        Ok(())
     }
 
     /// A claim commit's subject, trailers and time, refused when it is not

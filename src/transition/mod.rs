@@ -302,6 +302,24 @@ impl Session {
         }
     }
 
+    /// Those of `ids` not `in_progress` in the documents as they are now:
+    /// after a failed write, a commit that landed all the same (the index
+    /// alone not updated) keeps its tasks in progress, and their claims.
+    pub fn not_in_progress(&self, ids: &[String]) -> Vec<String> {
+        let Ok(program) = self.load() else {
+            return ids.to_vec();
+        };
+        let index = Index::build(&program);
+        ids.iter()
+            .filter(|id| {
+                index
+                    .task(id)
+                    .is_none_or(|t| t.status != TaskStatus::InProgress)
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Whether the task's branch (`orch/<ID>`, with the configured prefix)
     /// exists: its claim then waits for `orch integrate`.
     fn has_branch(&self, program: &Program, id: &str) -> bool {
@@ -1070,7 +1088,8 @@ pub fn start(session: &Session, ids: &[String]) -> Result<Vec<Report>> {
                 reports.push(r);
             }
             Err(e) => {
-                session.unclaim(&program, &ids[k..], "orch start did not commit");
+                let left = session.not_in_progress(&ids[k..]);
+                session.unclaim(&program, &left, "orch start did not commit");
                 return Err(e);
             }
         }

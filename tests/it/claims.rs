@@ -335,6 +335,13 @@ fn a_claim_is_shown_refused_to_others_and_released_by_unclaim() {
     );
     assert!(claims_in(&a).is_empty());
     assert!(claims_in(&w.origin())[0].1.starts_with("Bob"));
+    let log = std::fs::read_to_string(a.join(".git/logs/refs/orch/claims/P1-A")).expect("reflog");
+    assert!(
+        log.lines()
+            .last()
+            .is_some_and(|l| l.ends_with("\torch: release claim P1-A: Bob took it")),
+        "{log}"
+    );
 
     // No claim at all: exit 2.
     let out = w.orch(&a, &["unclaim", "P1-B", "--reason", "none"]);
@@ -377,9 +384,18 @@ fn record_and_cancel_release_and_a_retry_claims_again() {
     w.ok(&a, &["block", "P1-C", "--reason", "waiting on review"]);
     assert!(claims_in(&a).is_empty(), "{:?}", claims_in(&a));
     assert!(claims_in(&w.origin()).is_empty());
-    // A retry claims again.
+    // A retry claims again; the claim's reflog keeps every claim and
+    // release, with the reason.
     w.ok(&a, &["start", "P1-A"]);
     assert_eq!(names(&claims_in(&w.origin())), ["refs/orch/claims/P1-A"]);
+    let reflog = git(
+        &a,
+        &["reflog", "show", "--format=%gs", "refs/orch/claims/P1-A"],
+    );
+    assert_eq!(
+        reflog, "orch: claim P1-A\norch: release claim P1-A: recorded fail\norch: claim P1-A\n",
+        "newest first"
+    );
     // cancel releases, in another clone too (whose plan has it todo: the
     // start was not pushed): the remote's claim goes.
     let b = w.clone("b", "Bob");
