@@ -161,12 +161,14 @@ pub fn list(repo: &Repo) -> Result<Vec<Claim>> {
         .collect())
 }
 
-/// Where this worktree notes a claim it took until the move to
-/// `in_progress` is committed (or the claim is let go):
-/// `<git-dir>/orch-claims/<ID>`, holding the claim commit. A claim still
-/// noted there when the task is started again was left by an orch that was
-/// stopped between claiming and committing: it is this worktree's own, and
-/// is taken over. `None` for a task ID that cannot name a file.
+/// Where this worktree notes each claim it holds, until the claim is
+/// released: `<git-dir>/orch-claims/<ID>`, holding the claim commit (the
+/// git dir is the worktree's own). A task being moved to `in_progress` is
+/// not in progress, so a claim on it still noted there was left by an orch
+/// of this worktree stopped before its commit, or before a record, block
+/// or cancel let the claim go: it is this worktree's own, and is taken
+/// over. Another worktree's or clone's claim is never noted here. `None`
+/// for a task ID that cannot name a file.
 fn pending_file(repo: &Repo, id: &str) -> Option<std::path::PathBuf> {
     crate::util::is_valid_id(id).then(|| repo.git_dir().join("orch-claims").join(id))
 }
@@ -190,14 +192,6 @@ fn pending(repo: &Repo, id: &str) -> Option<Oid> {
 fn clear_pending(repo: &Repo, id: &str) {
     if let Some(path) = pending_file(repo, id) {
         let _ = std::fs::remove_file(path);
-    }
-}
-
-/// The move to `in_progress` of `ids` is committed: their claims are no
-/// longer this worktree's to take over (see [`take`]).
-pub fn confirm(repo: &Repo, ids: &[String]) {
-    for id in ids {
-        clear_pending(repo, id);
     }
 }
 
@@ -250,12 +244,12 @@ pub fn take(repo: &Repo, ids: &[String], run: Option<&str>, remote: Option<&str>
             }
         }
     }
-    // Left by an orch of this worktree stopped before its commit: ours.
+    // Left by an orch of this worktree that was stopped: ours.
     if !stale.is_empty() {
         release_many(
             repo,
             &stale,
-            "left by an orch that was stopped before its commit",
+            "left by an orch of this worktree that was stopped",
             remote,
         )?;
         for id in &stale {

@@ -313,7 +313,6 @@ pub fn mark_in_progress(session: &Session, label: &str, run: &str, ids: &[String
         session.unclaim(&program, &left, "the move to in_progress did not commit");
         return Err(e);
     }
-    session.claimed(ids);
     Ok(())
 }
 

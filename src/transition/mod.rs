@@ -264,14 +264,6 @@ impl Session {
         crate::claims::take(repo, ids, run, remote.as_deref())
     }
 
-    /// The move to `in_progress` of `ids` is committed: their claims are
-    /// settled ([`crate::claims::confirm`]).
-    pub fn claimed(&self, ids: &[String]) {
-        if let Some(repo) = &self.repo {
-            crate::claims::confirm(repo, ids);
-        }
-    }
-
     /// Release the claims on `ids` ([`crate::claims::release_many`]),
     /// never failing: a problem is a warning on stderr. The tasks whose
     /// claim was released.
@@ -1083,10 +1075,7 @@ pub fn start(session: &Session, ids: &[String]) -> Result<Vec<Report>> {
             Ok(report(t, TaskStatus::InProgress, written))
         };
         match one() {
-            Ok(r) => {
-                session.claimed(std::slice::from_ref(id));
-                reports.push(r);
-            }
+            Ok(r) => reports.push(r),
             Err(e) => {
                 let left = session.not_in_progress(&ids[k..]);
                 session.unclaim(&program, &left, "orch start did not commit");
