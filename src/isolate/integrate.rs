@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::git::{Merged, Oid, Repo, Resumed};
 use crate::model::program::{Index, Task, display_path, effective_scope};
 use crate::model::{Outcome, Program, TaskStatus};
-use crate::transition::{LedgerCells, Session, ledger_with_rows};
+use crate::transition::{LedgerCells, LedgerText, Session};
 
 use super::env::{self, Ran};
 use super::unit::changed_paths;
@@ -249,6 +249,9 @@ pub fn integrate(
             .is_some_and(|r| !done.contains(&(id.to_string(), r.tip)))
     };
 
+    // One merger for every diff and merge below (one object cache, one
+    // diff and merge platform: each costs a pass over the index).
+    let merger = repo.merger()?;
     // Clear each selected task, or say why not.
     let mut refusals: Vec<String> = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -270,7 +273,7 @@ pub fn integrate(
                 .push((id.clone(), "already integrated".to_string()));
             continue;
         }
-        match clear(&program, task, &record, settings, repo, options) {
+        match clear(&program, task, &record, settings, &merger, options) {
             Ok(c) => candidates.push(c),
             Err(why) => {
                 if named {
@@ -333,7 +336,6 @@ pub fn integrate(
     }
 
     // Every merge, before anything is written.
-    let merger = repo.merger()?;
     let head_tree = repo.tree_of_commit(head)?;
     let mut ours = head_tree;
     let mut trees: Vec<Oid> = Vec::new();
@@ -439,6 +441,7 @@ pub fn integrate(
     }
     let mut parent = head;
     let mut rows: Vec<LedgerCells> = Vec::new();
+    let mut parsed: Option<LedgerText> = None;
     let mut made = Vec::new();
     for (k, c) in candidates.iter().take(passed).enumerate() {
         let evidence = evidence(c, into.as_deref(), &check_runs[k]);
@@ -460,8 +463,14 @@ pub fn integrate(
         {
             // The merged tree holds the ledger as before this train (or as
             // a branch changed it): every row so far goes after its table.
+            // Parsed once while it stays the same.
             let text = String::from_utf8_lossy(&bytes);
-            let new = ledger_with_rows(&text, &rows)?;
+            let ledger_text = match parsed.take() {
+                Some(p) if p.text() == text => p,
+                _ => LedgerText::parse(&text)?,
+            };
+            let new = ledger_text.with_rows(&rows)?;
+            parsed = Some(ledger_text);
             tree = repo.tree_with_file(tree, path, new.as_bytes())?;
         }
         let commit = repo.write_commit(tree, &[parent], &message(c, into.as_deref()))?;
@@ -562,7 +571,7 @@ fn clear<'p>(
     task: &'p Task,
     record: &BranchRecord,
     settings: &Settings,
-    repo: &Repo,
+    merger: &crate::git::Merger,
     options: Options,
 ) -> std::result::Result<Candidate<'p>, String> {
     let run_hint = record
@@ -582,8 +591,8 @@ fn clear<'p>(
         }
         other => return Err(format!("is `{other}`: only done tasks are integrated")),
     };
-    let changes = repo
-        .changes(&record.base.to_string(), &record.tip.to_string())
+    let changes = merger
+        .changes(record.base, record.tip)
         .map_err(|e| e.to_string())?;
     if changes.is_empty() {
         return Err("has nothing to integrate: its branch changes nothing since its base".into());

@@ -735,13 +735,77 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
     ledger_rows(draft.file(doc.file), doc, text, rows)
 }
 
-/// The Evidence Ledger's text `text` with `rows` appended after its
-/// table's last row (for a ledger read from a commit, not the work tree).
-pub fn ledger_with_rows(text: &str, rows: &[LedgerCells]) -> Result<String> {
-    let doc = crate::model::document::Document::parse(FileId(0), text);
-    let mut edits = Edits::default();
-    ledger_rows(&mut edits, &doc, text, rows)?;
-    edits.apply(text)
+/// An Evidence Ledger's text read from a commit (not the work tree),
+/// parsed once, to which rows are appended many times
+/// (`orch integrate` makes one commit per task, each with the rows so far).
+pub struct LedgerText {
+    text: String,
+    /// Where new rows go (after the table's last row or its delimiter).
+    anchor: usize,
+    /// The table's width, and each expected column's index in it.
+    width: usize,
+    columns: Vec<Option<usize>>,
+}
+
+impl LedgerText {
+    /// Parse `text`, or say why rows cannot be appended to it.
+    pub fn parse(text: &str) -> Result<LedgerText> {
+        let doc = crate::model::document::Document::parse(FileId(0), text);
+        let view = LedgerView::of(&doc);
+        let table = view.rows.ok_or_else(|| {
+            Error::with_help(
+                "the Evidence Ledger has no `# Evidence Ledger` table",
+                "add the table (`orch lint` shows what is missing)",
+            )
+        })?;
+        check_ledger_columns(&table)?;
+        Ok(LedgerText {
+            text: text.to_string(),
+            anchor: rows_anchor(text, &table),
+            width: table.table.header.cells.len(),
+            columns: table.columns.index.clone(),
+        })
+    }
+
+    /// This text, as parsed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The text with `rows` appended.
+    pub fn with_rows(&self, rows: &[LedgerCells]) -> Result<String> {
+        let mut edits = Edits::default();
+        for r in rows {
+            let cells = ordered_cells(self.width, &self.columns, &ledger_cells(r));
+            edit::insert_line_after(&mut edits, &self.text, self.anchor, &edit::row(&cells));
+        }
+        edits.apply(&self.text)
+    }
+}
+
+fn check_ledger_columns(table: &crate::model::views::TableView<'_>) -> Result<()> {
+    let missing = table.columns.missing(templates::LEDGER_COLUMNS);
+    if !missing.is_empty() {
+        return Err(Error::with_help(
+            format!(
+                "the Evidence Ledger table lacks the column(s) {}",
+                missing.join(", ")
+            ),
+            "fix the table's header (`orch lint` shows where)",
+        ));
+    }
+    Ok(())
+}
+
+/// A ledger row's values, in the expected column order.
+fn ledger_cells(r: &LedgerCells) -> Vec<String> {
+    vec![
+        edit::cell(&r.task),
+        edit::cell(&r.skill),
+        edit::cell(&r.evidence),
+        r.result.as_str().to_string(),
+        edit::cell(&r.next),
+    ]
 }
 
 fn ledger_rows(
@@ -757,28 +821,8 @@ fn ledger_rows(
             "add the table (`orch lint` shows what is missing)",
         )
     })?;
-    let missing = table.columns.missing(templates::LEDGER_COLUMNS);
-    if !missing.is_empty() {
-        return Err(Error::with_help(
-            format!(
-                "the Evidence Ledger table lacks the column(s) {}",
-                missing.join(", ")
-            ),
-            "fix the table's header (`orch lint` shows where)",
-        ));
-    }
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                edit::cell(&r.task),
-                edit::cell(&r.skill),
-                edit::cell(&r.evidence),
-                r.result.as_str().to_string(),
-                edit::cell(&r.next),
-            ]
-        })
-        .collect();
+    check_ledger_columns(&table)?;
+    let rows: Vec<Vec<String>> = rows.iter().map(ledger_cells).collect();
     insert_rows_into(edits, text, &table, &rows);
     Ok(())
 }
@@ -802,21 +846,35 @@ fn insert_rows_into(
     table: &crate::model::views::TableView<'_>,
     rows: &[Vec<String>],
 ) {
-    let anchor = match table.table.rows.last() {
+    let anchor = rows_anchor(text, table);
+    let width = table.table.header.cells.len();
+    for values in rows {
+        let cells = ordered_cells(width, &table.columns.index, values);
+        edit::insert_line_after(edits, text, anchor, &edit::row(&cells));
+    }
+}
+
+/// Where rows go: after a table's last row, or after its delimiter line.
+fn rows_anchor(text: &str, table: &crate::model::views::TableView<'_>) -> usize {
+    match table.table.rows.last() {
         Some(r) => r.span.end,
         // After the delimiter line that follows the header.
         None => edit::after_line(text, table.table.header.span.end).0,
-    };
-    let width = table.table.header.cells.len();
-    for values in rows {
-        let mut cells = vec![String::new(); width];
-        for (col, v) in values.iter().enumerate() {
-            if let Some(Some(i)) = table.columns.index.get(col) {
-                cells[*i] = v.clone();
-            }
-        }
-        edit::insert_line_after(edits, text, anchor, &edit::row(&cells));
     }
+}
+
+/// `values` (in the expected column order) placed in a row of `width`
+/// cells by `index` (each expected column's index in the table).
+fn ordered_cells(width: usize, index: &[Option<usize>], values: &[String]) -> Vec<String> {
+    let mut cells = vec![String::new(); width];
+    for (col, v) in values.iter().enumerate() {
+        if let Some(Some(i)) = index.get(col)
+            && let Some(cell) = cells.get_mut(*i)
+        {
+            *cell = v.clone();
+        }
+    }
+    cells
 }
 
 /// A new backlog row.
