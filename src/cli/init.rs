@@ -32,6 +32,10 @@ const CONFIG: &str =
 #   timeout: 30m
 #   idle_timeout: 5m
 #   jobs: 3
+#   isolate: worktree    # or none: every agent in the shared work tree (docs/dispatch.md)
+#   worktree:            # each task's branch `orch/<ID>` and linked worktree
+#     copy: [.env]       # untracked files copied in (`link:` symlinks them)
+#     setup: [make, deps]  # run in the worktree before the agent (argv, no shell)
 # claims:
 #   remote: origin       # push each claim there, so two machines never run one task
 # rules:

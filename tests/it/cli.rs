@@ -197,6 +197,33 @@ fn init_scaffolds_config_plan_ledger_and_gitignore() {
 }
 
 #[test]
+fn init_config_commented_agent_keys_are_valid_once_uncommented() {
+    let tmp = scaffold();
+    let path = tmp.path().join(".orchestrator/config.yaml");
+    let text = read(path.clone());
+    assert!(text.contains("#   isolate: worktree"), "{text}");
+    // The `agent:` block, uncommented as a user would.
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("# agent:"))
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || l.starts_with("#  "))
+        .map(|(_, l)| l.strip_prefix("# ").unwrap_or(l))
+        .collect();
+    assert!(
+        block
+            .iter()
+            .any(|l| l.trim_start().starts_with("worktree:"))
+    );
+    std::fs::write(&path, block.join("\n") + "\n").expect("write config");
+    let r = run(orch()
+        .current_dir(tmp.path())
+        .args(["lint", "--format", "json"]));
+    assert!(!r.stdout.contains("config-invalid"), "{}", r.stdout);
+    assert!(!r.stderr.contains("config"), "{}", r.stderr);
+}
+
+#[test]
 fn second_init_exits_2_and_changes_nothing() {
     let tmp = scaffold();
     let before = snapshot(tmp.path());
