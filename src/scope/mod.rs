@@ -11,6 +11,7 @@
 //! escaping patterns are [`PatternError`]s and automata that outgrow the
 //! [`Budget`] give [`Overlap::TooComplex`].
 
+mod construct;
 mod overlap;
 
 use std::fmt;
@@ -798,7 +799,12 @@ mod tests {
             max_dfa_states: 10_000,
             max_product_states: 10,
         };
+        // The product search runs out of states; a witness built from the
+        // patterns' components needs none, and both scopes' automata confirm it.
         let r = overlap(&scope(&[chain], &[]), &scope(&["**/*b"], &[]), &tiny);
+        assert_eq!(r, Overlap::Witness("aaaaaaaaaaaaaab".to_string()));
+        // With that witness prohibited, only the search could decide.
+        let r = overlap(&scope(&[chain], &[]), &scope(&["**/*b"], &["**/a*"]), &tiny);
         assert_eq!(r, Overlap::TooComplex);
         assert_eq!(is_empty(&scope(&[chain], &[]), &tiny), None);
         assert!(
@@ -1055,6 +1061,117 @@ mod tests {
                 prop_assert_eq!(empty, Some(false));
             }
             prop_assert!(empty.is_some());
+        }
+    }
+
+    // ---- witnesses built without a product search (issue 23) --------------
+
+    /// Globs of the family the constructor understands, in the shape of the
+    /// 1,000-card benchmark (`**/m{i}/**/*.rs`) and around it: `**`, simple
+    /// globs, classes, braces, hidden and non-ASCII names.
+    fn family_glob() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "**", "**", "*", "m1", "m2", "gen", "*.rs", "a.rs", "m?", "[mn]1", ".cfg", "é",
+                "m1*", "{m1,gen}", "[!m]*",
+            ]),
+            1..=4,
+        )
+        .prop_map(|parts| parts.join("/"))
+    }
+
+    fn family_scope() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
+        (
+            prop::collection::vec(family_glob(), 1..=2),
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "**/gen/**",
+                    "**/*.md",
+                    "m1/**",
+                    "**/.cfg/**",
+                    "**/a.rs",
+                    "**/m2/*",
+                ])
+                .prop_map(str::to_string),
+                0..=1,
+            ),
+        )
+    }
+
+    /// Every path of up to three components over the family's names.
+    fn family_universe() -> Vec<String> {
+        let names = ["m1", "m2", "n1", "gen", "a", "a.rs", ".cfg", "é"];
+        let mut paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut layer = paths.clone();
+        for _ in 1..3 {
+            layer = layer
+                .iter()
+                .flat_map(|p| names.iter().map(move |n| format!("{p}/{n}")))
+                .collect();
+            paths.extend(layer.iter().cloned());
+        }
+        paths
+    }
+
+    /// `got` decides as the full search's `want` did; a witness is in both
+    /// scopes and as cheap as the search's. (Equally cheap witnesses may
+    /// differ: `.cfg` and `é` both cost 6, the first is first in readable
+    /// order, the search reaches the second first.)
+    fn agrees(got: &Overlap, want: &Overlap, a: &Scope, b: &Scope) -> Result<(), TestCaseError> {
+        match (got, want) {
+            (Overlap::Witness(w), Overlap::Witness(r)) => {
+                prop_assert!(a.is_match(w) && b.is_match(w), "{w}");
+                prop_assert_eq!(
+                    construct::path_cost(w),
+                    construct::path_cost(r),
+                    "{} {}",
+                    w,
+                    r
+                );
+            }
+            // Built where the search ran out of states: still confirmed.
+            (Overlap::Witness(w), Overlap::TooComplex) => {
+                prop_assert!(a.is_match(w) && b.is_match(w), "{w}");
+            }
+            _ => prop_assert_eq!(got, want),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn constructed_witnesses_agree_with_the_search(a in family_scope(), b in family_scope()) {
+            thread_local! { static UNIVERSE: Vec<String> = family_universe(); }
+            let (Some(sa), Some(sb)) = (build(&a), build(&b)) else {
+                return Err(TestCaseError::reject("unparsable"));
+            };
+            let budget = Budget::default();
+            let got = overlap(&sa, &sb, &budget);
+            agrees(&got, &overlap_reference(&sa, &sb, &budget), &sa, &sb)?;
+            let common = UNIVERSE.with(|u| u.iter().find(|p| sa.is_match(p) && sb.is_match(p)).cloned());
+            match &got {
+                Overlap::Disjoint => prop_assert!(common.is_none(), "missed {common:?}"),
+                Overlap::Witness(_) => {}
+                Overlap::TooComplex => prop_assert!(false, "too complex: {a:?} {b:?}"),
+            }
+            if common.is_some() {
+                prop_assert!(matches!(got, Overlap::Witness(_)));
+            }
+        }
+
+        #[test]
+        fn pairwise_constructed_as_the_full_search(specs in prop::collection::vec(family_scope(), 2..=8)) {
+            let scopes: Vec<Scope> = specs.iter().filter_map(build).collect();
+            let budget = Budget::default();
+            let got = pairwise_overlaps(&scopes, &budget);
+            let want = pairwise_overlaps_reference(&scopes, &budget);
+            prop_assert_eq!(got.searched, want.searched);
+            let pairs = |r: &PairReport| r.overlaps.iter().map(|o| (o.0, o.1)).collect::<Vec<_>>();
+            prop_assert_eq!(pairs(&got), pairs(&want));
+            for (g, w) in got.overlaps.iter().zip(&want.overlaps) {
+                agrees(&g.2, &w.2, &scopes[g.0], &scopes[g.1])?;
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::{start, syntax};
 use regex_automata::{Anchored, MatchKind};
 
+use super::construct::{Shape, cheapest_common};
 use super::{Budget, Overlap, Pattern, Scope, prefixes_compatible};
 
 /// Bytes of transition table one DFA state may take, used to turn
@@ -264,7 +265,8 @@ fn build_side(patterns: &[&Pattern], budget: &Budget) -> Result<Option<Auto>, To
 pub struct CompiledScope {
     allowed: Option<Auto>,
     prohibited: Option<Auto>,
-    prefixes: Vec<String>,
+    /// Each allowed pattern's literal prefix and shape (see [`cheapest_common`]).
+    patterns: Vec<(String, Option<Shape>)>,
 }
 
 impl CompiledScope {
@@ -275,34 +277,106 @@ impl CompiledScope {
         Some(CompiledScope {
             allowed: build_side(&allowed, budget).ok()?,
             prohibited: build_side(&prohibited, budget).ok()?,
-            prefixes: scope
-                .allowed
-                .iter()
-                .map(|p| p.literal_prefix().to_string())
-                .collect(),
+            patterns: shapes(&scope.allowed.iter().collect::<Vec<_>>()),
         })
     }
 
     /// Literal-prefix pre-check, as [`super::may_overlap`].
     pub fn may_overlap(&self, other: &CompiledScope) -> bool {
-        self.prefixes
-            .iter()
-            .any(|p| other.prefixes.iter().any(|q| prefixes_compatible(p, q)))
+        self.patterns.iter().any(|(p, _)| {
+            other
+                .patterns
+                .iter()
+                .any(|(q, _)| prefixes_compatible(p, q))
+        })
     }
+}
+
+/// Each pattern's literal prefix and shape, for [`cheapest_common`].
+fn shapes(patterns: &[&Pattern]) -> Vec<(String, Option<Shape>)> {
+    patterns
+        .iter()
+        .map(|p| (p.literal_prefix().to_string(), Shape::of(p.normalized())))
+        .collect()
+}
+
+/// Decides a pair from a path built out of the allowed patterns' component
+/// structure ([`cheapest_common`]), when one can be built and the real
+/// automata confirm it: a valid path every allowed side accepts and no
+/// prohibited side does. `None` leaves the pair to the product search, the
+/// only way a pair is ever found disjoint.
+///
+/// The path built is a cheapest common path of the two allowed sides, so
+/// once no prohibited side takes it, it is a cheapest witness: it has the
+/// search's cost, and only a tie may be broken differently (it is the first
+/// of the cheapest in readable order, where the search takes the first it
+/// reaches).
+fn constructed(
+    a: &[(String, Option<Shape>)],
+    b: &[(String, Option<Shape>)],
+    comps: &[(&Auto, Role)],
+) -> Option<Overlap> {
+    let path = cheapest_common(a, b)?;
+    if !accepted(comps, &path) {
+        return None;
+    }
+    String::from_utf8(path).ok().map(Overlap::Witness)
+}
+
+/// Is `path` a valid path that every allowed component accepts and no
+/// prohibited one does?
+fn accepted(comps: &[(&Auto, Role)], path: &[u8]) -> bool {
+    let shapes = shape_tables();
+    let mut shape = 0u8;
+    for &b in path {
+        shape = shapes.next(shape, b);
+        if shape == REJECT {
+            return false;
+        }
+    }
+    shape_accepts(shape)
+        && comps.iter().all(|(a, role)| {
+            let mut s = a.start;
+            for &b in path {
+                s = a.dfa.next_state(s, b);
+            }
+            let m = a.dfa.is_match_state(a.dfa.next_eoi_state(s));
+            m == (*role == Role::Allowed)
+        })
 }
 
 /// [`super::overlap`] on prebuilt automata.
 pub fn overlap_compiled(a: &CompiledScope, b: &CompiledScope, budget: &Budget) -> Overlap {
-    overlap_compiled_with(a, b, budget, search)
+    overlap_compiled_with(a, b, budget, FAST)
 }
 
 type Searcher = fn(&[(&Auto, Role)], &Budget) -> Search;
+
+/// How a pair is decided: a constructed witness first (`construct`), then
+/// the product search `search`.
+#[derive(Clone, Copy)]
+struct Method {
+    construct: bool,
+    search: Searcher,
+}
+
+/// Today's: a constructed witness when one is confirmed, else the two-pass search.
+const FAST: Method = Method {
+    construct: true,
+    search,
+};
+
+/// As before issue 23: the full Dijkstra search on every pair.
+const REFERENCE: Method = Method {
+    construct: false,
+    search: search_reference,
+};
 
 fn overlap_compiled_with(
     a: &CompiledScope,
     b: &CompiledScope,
     budget: &Budget,
-    search: Searcher,
+    method: Method,
 ) -> Overlap {
     let (Some(aa), Some(ba)) = (&a.allowed, &b.allowed) else {
         return Overlap::Disjoint;
@@ -314,7 +388,12 @@ fn overlap_compiled_with(
     for p in [&a.prohibited, &b.prohibited].into_iter().flatten() {
         comps.push((p, Role::Prohibited));
     }
-    search(&comps, budget).into()
+    if method.construct
+        && let Some(found) = constructed(&a.patterns, &b.patterns, &comps)
+    {
+        return found;
+    }
+    (method.search)(&comps, budget).into()
 }
 
 /// The patterns of `mine` whose literal prefix is compatible with some
@@ -330,17 +409,17 @@ fn keep<'a>(mine: &'a [Pattern], theirs: &[Pattern]) -> Vec<&'a Pattern> {
 }
 
 pub(super) fn overlap_scopes(a: &Scope, b: &Scope, budget: &Budget) -> Overlap {
-    overlap_scopes_with(a, b, budget, search)
+    overlap_scopes_with(a, b, budget, FAST)
 }
 
 /// [`super::overlap`] as it answered before [`search`] took two passes: the
 /// reference the tests hold the faster search to.
 #[doc(hidden)]
 pub fn overlap_reference(a: &Scope, b: &Scope, budget: &Budget) -> Overlap {
-    overlap_scopes_with(a, b, budget, search_reference)
+    overlap_scopes_with(a, b, budget, REFERENCE)
 }
 
-fn overlap_scopes_with(a: &Scope, b: &Scope, budget: &Budget, search: Searcher) -> Overlap {
+fn overlap_scopes_with(a: &Scope, b: &Scope, budget: &Budget, method: Method) -> Overlap {
     // Keep only the allowed patterns that can meet the other side, and the
     // prohibited ones that can meet what is left: the rest cannot matter.
     let a_allowed = keep(&a.allowed, &b.allowed);
@@ -370,7 +449,12 @@ fn overlap_scopes_with(a: &Scope, b: &Scope, budget: &Budget, search: Searcher) 
     for p in [&ap, &bp].into_iter().flatten() {
         comps.push((p, Role::Prohibited));
     }
-    search(&comps, budget).into()
+    if method.construct
+        && let Some(found) = constructed(&shapes(&a_allowed), &shapes(&b_allowed), &comps)
+    {
+        return found;
+    }
+    (method.search)(&comps, budget).into()
 }
 
 pub(super) fn is_empty_scope(s: &Scope, budget: &Budget) -> Option<bool> {
@@ -407,7 +491,7 @@ pub struct PairReport {
 /// (with each state's distance to a match, which bounds the search of
 /// every pair the scope is in). Many searches run on every core.
 pub fn pairwise_overlaps(scopes: &[Scope], budget: &Budget) -> PairReport {
-    pairwise_with(scopes, budget, search, None)
+    pairwise_with(scopes, budget, FAST, None)
 }
 
 /// [`pairwise_overlaps`] as it was before issue 23: one full Dijkstra
@@ -415,13 +499,13 @@ pub fn pairwise_overlaps(scopes: &[Scope], budget: &Budget) -> PairReport {
 /// benchmark's same-run baseline.
 #[doc(hidden)]
 pub fn pairwise_overlaps_reference(scopes: &[Scope], budget: &Budget) -> PairReport {
-    pairwise_with(scopes, budget, search_reference, Some(1))
+    pairwise_with(scopes, budget, REFERENCE, Some(1))
 }
 
 fn pairwise_with(
     scopes: &[Scope],
     budget: &Budget,
-    search: Searcher,
+    method: Method,
     threads: Option<usize>,
 ) -> PairReport {
     let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -455,7 +539,7 @@ fn pairwise_with(
         |(), n| {
             let (i, j) = pairs[n];
             match (&compiled[i], &compiled[j]) {
-                (Some(a), Some(b)) => overlap_compiled_with(a, b, budget, search),
+                (Some(a), Some(b)) => overlap_compiled_with(a, b, budget, method),
                 _ => Overlap::TooComplex,
             }
         },
@@ -606,7 +690,7 @@ fn shape_accepts(state: u8) -> bool {
 /// `(cost, order)` of emitting `b` in a witness: cheaper first, then earlier
 /// in the readable order a-z, 0-9, `/ . _ -`, other printable ASCII, space,
 /// non-ASCII. `None` for bytes never emitted.
-fn byte_rank(b: u8) -> Option<(u32, u32)> {
+pub(super) fn byte_rank(b: u8) -> Option<(u32, u32)> {
     let order = match b {
         b'a'..=b'z' => u32::from(b - b'a'),
         b'0'..=b'9' => 26 + u32::from(b - b'0'),
@@ -625,7 +709,7 @@ fn byte_rank(b: u8) -> Option<(u32, u32)> {
 
 /// Extra cost of a component that starts with `.`, so that `src/a.rs` is
 /// preferred to the shorter but hidden `src/.rs`.
-const LEADING_DOT_PENALTY: u32 = 2;
+pub(super) const LEADING_DOT_PENALTY: u32 = 2;
 
 const MAX_COMPS: usize = 4;
 /// A product state: one DFA state per component (unused slots stay at the
