@@ -16,6 +16,8 @@
 
 use super::overlap::{LEADING_DOT_PENALTY, byte_rank};
 use super::prefixes_compatible;
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
@@ -297,19 +299,6 @@ impl Cand {
                 .cmp(other.bytes.iter().map(rank))
         })
     }
-
-    /// `self`, then `/` unless empty, then `comp`.
-    fn join(&self, comp: &Cand) -> Cand {
-        let mut bytes = Vec::with_capacity(self.bytes.len() + 1 + comp.bytes.len());
-        bytes.extend_from_slice(&self.bytes);
-        let mut cost = self.cost.saturating_add(comp.cost);
-        if !bytes.is_empty() {
-            bytes.push(b'/');
-            cost = cost.saturating_add(1);
-        }
-        bytes.extend_from_slice(&comp.bytes);
-        Cand { cost, bytes }
-    }
 }
 
 /// Keeps the better of `slot` and `cand`.
@@ -319,9 +308,50 @@ fn relax(slot: &mut Option<Cand>, cand: Cand) {
     }
 }
 
-/// Does the literal `name` match the component glob `toks`?
+/// Does the literal `name` match the component glob `toks`? (A bit per
+/// token position, one pass over `name`.)
 fn glob_matches(toks: &[Tok], name: &[u8]) -> bool {
-    // Positions of `toks` reachable after each byte of `name`.
+    if toks.len() >= 64 {
+        return glob_matches_long(toks, name);
+    }
+    let n = toks.len();
+    let stars: u64 = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t == Tok::Star)
+        .fold(0, |m, (i, _)| m | 1 << i);
+    // A star may match nothing: from it, the next position is reachable.
+    let close = |mut set: u64| loop {
+        let more = set | (set & stars) << 1;
+        if more == set {
+            return set;
+        }
+        set = more;
+    };
+    let mut cur = close(1);
+    for &b in name {
+        let mut next = 0u64;
+        let mut bits = cur;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            match toks.get(i) {
+                Some(Tok::Star) if b != b'/' => next |= 1 << i,
+                Some(Tok::Byte(c)) if *c == b => next |= 1 << (i + 1),
+                Some(Tok::Set(s)) if has(s, b) => next |= 1 << (i + 1),
+                _ => {}
+            }
+        }
+        cur = close(next);
+        if cur == 0 {
+            return false;
+        }
+    }
+    (cur >> n) & 1 == 1
+}
+
+/// [`glob_matches`] for globs of 64 tokens or more.
+fn glob_matches_long(toks: &[Tok], name: &[u8]) -> bool {
     let n = toks.len();
     let mut cur = vec![false; n + 1];
     let mut next = vec![false; n + 1];
@@ -353,23 +383,27 @@ fn glob_matches(toks: &[Tok], name: &[u8]) -> bool {
 }
 
 /// The cheapest valid component both globs match (the first in readable
-/// order among the cheapest).
-fn meet(g: &Glob, h: &Glob) -> Option<Cand> {
+/// order among the cheapest); borrowed from a glob's cheapest component in
+/// the common cases.
+fn meet<'g>(g: &'g Glob, h: &'g Glob) -> Option<Cow<'g, Cand>> {
+    if g.literal && h.literal {
+        return (g.toks == h.toks).then_some(Cow::Borrowed(g.cheapest.as_ref()?));
+    }
     if g.literal {
         let c = g.cheapest.as_ref()?;
-        return glob_matches(&h.toks, &c.bytes).then(|| c.clone());
+        return glob_matches(&h.toks, &c.bytes).then_some(Cow::Borrowed(c));
     }
     if h.literal {
         let c = h.cheapest.as_ref()?;
-        return glob_matches(&g.toks, &c.bytes).then(|| c.clone());
+        return glob_matches(&g.toks, &c.bytes).then_some(Cow::Borrowed(c));
     }
     if g.toks == h.toks || h.toks == [Tok::Star] {
-        return g.cheapest.clone();
+        return g.cheapest.as_ref().map(Cow::Borrowed);
     }
     if g.toks == [Tok::Star] {
-        return h.cheapest.clone();
+        return h.cheapest.as_ref().map(Cow::Borrowed);
     }
-    meet_tokens(&g.toks, &h.toks)
+    meet_tokens(&g.toks, &h.toks).map(Cow::Owned)
 }
 
 /// The byte-level programme behind [`meet`]: states (token of `g`, token of
@@ -460,52 +494,154 @@ fn meet_tokens(g: &[Tok], h: &[Tok]) -> Option<Cand> {
     best[at(n, m, 3)].take()
 }
 
-/// The cheapest path both component sequences match (the first in readable
-/// order among the cheapest). States are (component of `a`, component of
-/// `b`); every move consumes a component of one side or both, so row-major
-/// order visits each state after all that lead to it.
-fn align(a: &[Comp], b: &[Comp]) -> Option<Cand> {
-    let (n, m) = (a.len(), b.len());
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    let mut best: Vec<Option<Cand>> = vec![None; (n + 1) * (m + 1)];
-    best[0] = Some(Cand {
-        cost: 0,
-        bytes: Vec::new(),
-    });
-    for i in 0..=n {
-        for j in 0..=m {
-            let Some(cur) = best[at(i, j)].take() else {
-                continue;
-            };
-            let (ca, cb) = (a.get(i), b.get(j));
-            if matches!(ca, Some(Comp::Any)) {
-                relax(&mut best[at(i + 1, j)], cur.clone());
+/// Longest path the constructor builds: a longer one leaves the pair to
+/// the product search.
+const MAX_PATH: usize = 256;
+
+/// The path built does not fit in [`MAX_PATH`] bytes.
+struct TooLong;
+
+/// One state's best path so far; its bytes are the state's slot of the
+/// arena.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    cost: u32,
+    len: usize,
+}
+
+/// Reused tables of [`align`], one per thread.
+#[derive(Default)]
+struct Scratch {
+    best: Vec<Option<Best>>,
+    arena: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Offers state `to` the path of state `from`, followed by `/` and `comp`
+/// (or by nothing when `comp` is `None`), and keeps it if it is cheaper, or
+/// as cheap and first in readable order.
+fn offer(
+    best: &mut [Option<Best>],
+    arena: &mut [u8],
+    from: usize,
+    to: usize,
+    comp: Option<&Cand>,
+) -> Result<(), TooLong> {
+    let Some(Some(f)) = best.get(from).copied() else {
+        return Ok(());
+    };
+    let slash = comp.is_some() && f.len > 0;
+    let (add_cost, add) = comp.map_or((0, &[][..]), |c| (c.cost, c.bytes.as_slice()));
+    let cost = f.cost + u32::from(slash) + add_cost;
+    let len = f.len + usize::from(slash) + add.len();
+    if len > MAX_PATH {
+        return Err(TooLong);
+    }
+    let src = from * MAX_PATH;
+    let dst = to * MAX_PATH;
+    if let Some(Some(t)) = best.get(to).copied() {
+        let order = match cost.cmp(&t.cost) {
+            Ordering::Equal => {
+                let rank = |b: &u8| order().get(usize::from(*b)).copied().unwrap_or(u32::MAX);
+                let sep: &[u8] = if slash { b"/" } else { b"" };
+                arena[src..src + f.len]
+                    .iter()
+                    .chain(sep)
+                    .chain(add)
+                    .map(rank)
+                    .cmp(arena[dst..dst + t.len].iter().map(rank))
             }
-            if matches!(cb, Some(Comp::Any)) {
-                relax(&mut best[at(i, j + 1)], cur.clone());
-            }
-            match (ca, cb) {
-                (Some(Comp::Glob(g)), Some(Comp::Glob(h))) => {
-                    if let Some(c) = meet(g, h) {
-                        relax(&mut best[at(i + 1, j + 1)], cur.join(&c));
-                    }
-                }
-                (Some(Comp::Glob(g)), Some(Comp::Any)) => {
-                    if let Some(c) = &g.cheapest {
-                        relax(&mut best[at(i + 1, j)], cur.join(c));
-                    }
-                }
-                (Some(Comp::Any), Some(Comp::Glob(h))) => {
-                    if let Some(c) = &h.cheapest {
-                        relax(&mut best[at(i, j + 1)], cur.join(c));
-                    }
-                }
-                _ => {}
-            }
-            best[at(i, j)] = Some(cur);
+            other => other,
+        };
+        if order != Ordering::Less {
+            return Ok(());
         }
     }
-    best[at(n, m)].take().filter(|c| !c.bytes.is_empty())
+    arena.copy_within(src..src + f.len, dst);
+    let mut at = dst + f.len;
+    if slash {
+        arena[at] = b'/';
+        at += 1;
+    }
+    arena[at..at + add.len()].copy_from_slice(add);
+    best[to] = Some(Best { cost, len });
+    Ok(())
+}
+
+/// The cheapest path both component sequences match (the first in readable
+/// order among the cheapest), offered to `out`. States are (component of
+/// `a`, component of `b`); every move consumes a component of one side or
+/// both, so row-major order visits each state after all that lead to it.
+fn align(a: &[Comp], b: &[Comp], out: &mut Option<Cand>) -> Result<(), TooLong> {
+    let (n, m) = (a.len(), b.len());
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    let states = (n + 1) * (m + 1);
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { best, arena } = &mut *scratch;
+        best.clear();
+        best.resize(states, None);
+        if arena.len() < states * MAX_PATH {
+            arena.resize(states * MAX_PATH, 0);
+        }
+        best[0] = Some(Best { cost: 0, len: 0 });
+        for i in 0..=n {
+            for j in 0..=m {
+                let s = at(i, j);
+                if best[s].is_none() {
+                    continue;
+                }
+                let (ca, cb) = (a.get(i), b.get(j));
+                if matches!(ca, Some(Comp::Any)) {
+                    offer(best, arena, s, at(i + 1, j), None)?;
+                }
+                if matches!(cb, Some(Comp::Any)) {
+                    offer(best, arena, s, at(i, j + 1), None)?;
+                }
+                match (ca, cb) {
+                    (Some(Comp::Glob(g)), Some(Comp::Glob(h))) => {
+                        if let Some(c) = meet(g, h) {
+                            offer(best, arena, s, at(i + 1, j + 1), Some(&c))?;
+                        }
+                    }
+                    (Some(Comp::Glob(g)), Some(Comp::Any)) => {
+                        if let Some(c) = &g.cheapest {
+                            offer(best, arena, s, at(i + 1, j), Some(c))?;
+                        }
+                    }
+                    (Some(Comp::Any), Some(Comp::Glob(h))) => {
+                        if let Some(c) = &h.cheapest {
+                            offer(best, arena, s, at(i, j + 1), Some(c))?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let end = at(n, m);
+        if let Some(Some(f)) = best.get(end).copied()
+            && f.len > 0
+        {
+            let path = &arena[end * MAX_PATH..end * MAX_PATH + f.len];
+            let better = out.as_ref().is_none_or(|o| {
+                let rank = |b: &u8| order().get(usize::from(*b)).copied().unwrap_or(u32::MAX);
+                f.cost
+                    .cmp(&o.cost)
+                    .then_with(|| path.iter().map(rank).cmp(o.bytes.iter().map(rank)))
+                    == Ordering::Less
+            });
+            if better {
+                *out = Some(Cand {
+                    cost: f.cost,
+                    bytes: path.to_vec(),
+                });
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The allowed patterns of one scope, as the constructor sees them: each
@@ -527,9 +663,7 @@ pub(super) fn cheapest_common(a: Side<'_>, b: Side<'_>) -> Option<Vec<u8>> {
             let (sa, sb) = (sa.as_ref()?, sb.as_ref()?);
             for x in &sa.alts {
                 for y in &sb.alts {
-                    if let Some(c) = align(x, y) {
-                        relax(&mut best, c);
-                    }
+                    align(x, y, &mut best).ok()?;
                 }
             }
         }
