@@ -368,7 +368,7 @@ pub fn fix(root: &Path, drift: &[Drift]) -> Result<Vec<(String, usize, Selector,
         for (span, body, ..) in &edits {
             new.replace_range(span.start..span.end, body);
         }
-        crate::transition::check_size(doc, new.len())?;
+        crate::transition::check_size(doc, new.len(), crate::model::program::MAX_DOCUMENT_BYTES)?;
         writes.push((path, new));
         edits.reverse();
         for (_, _, line, selector, source) in edits {

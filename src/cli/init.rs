@@ -316,7 +316,11 @@ pub fn new(args: &NewArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
     };
     let rel = Program::expected_path(kind, id).unwrap_or_default();
     let path = inside(&ws.dir, &rel)?;
-    crate::transition::check_size(&rel, body.len())?;
+    crate::transition::check_size(
+        &rel,
+        body.len(),
+        crate::model::program::document_limit(&rel),
+    )?;
     // In a real tickets/ or cards/ folder inside the repository; never
     // through a link, never over anything already there.
     write_inside(base_for(&ws.root, &ws.dir), &path, body.as_bytes(), false)?;

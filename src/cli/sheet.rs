@@ -365,7 +365,11 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
         writes.push((inside(&ws.dir, &format!("sheets/{name}.md"))?, text));
     }
     for (path, text) in &writes {
-        crate::transition::check_size(&display_path(&program.root, path), text.len())?;
+        crate::transition::check_size(
+            &display_path(&program.root, path),
+            text.len(),
+            crate::model::program::MAX_DOCUMENT_BYTES,
+        )?;
     }
     // Cards and sheets in real folders inside the repository; a link at a
     // sheet's name is replaced, never followed.

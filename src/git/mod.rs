@@ -288,12 +288,12 @@ impl Blobs {
     /// Read every listed blob on this thread: (path, content), sorted by path.
     #[cfg(test)]
     pub fn read_all(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let mut read = self.reader(u64::MAX);
+        let mut read = self.reader();
         self.files
             .iter()
             .enumerate()
             .map(|(key, (path, _))| {
-                read(key)
+                read(key, u64::MAX)
                     .map(|bytes| (path.clone(), bytes))
                     .map_err(|e| match e {
                         BlobError::Failed(detail) => self.error(key, detail),
@@ -303,11 +303,12 @@ impl Blobs {
             .collect()
     }
 
-    /// A reader for one thread: from a listed blob's position to its bytes.
-    /// A blob over `max` bytes is sized from its header and never inflated
-    /// ([`BlobError::TooBig`]: a 300 MB blob in a pull request costs no
-    /// memory); any other failure is remembered for [`Blobs::check`].
-    pub fn reader(&self, max: u64) -> impl FnMut(usize) -> Result<Vec<u8>, BlobError> + '_ {
+    /// A reader for one thread: from a listed blob's position and a size
+    /// limit to its bytes. A blob over that limit is sized from its header
+    /// and never inflated ([`BlobError::TooBig`]: a 300 MB blob in a pull
+    /// request costs no memory); any other failure is remembered for
+    /// [`Blobs::check`].
+    pub fn reader(&self) -> impl FnMut(usize, u64) -> Result<Vec<u8>, BlobError> + '_ {
         let odb = self.store.as_ref().map(|store| {
             let mut odb = store.to_cache_arc();
             let cache = self.cache.clone();
@@ -315,7 +316,7 @@ impl Blobs {
             odb
         });
         let mut buf = Vec::new();
-        move |key| {
+        move |key, max| {
             use gix::objs::{Find, FindHeader};
             let id = self.files[key].1;
             if let Ok(odb) = &odb
@@ -435,25 +436,43 @@ impl Repo {
             .map_err(|e| GitError::gix("cannot read the git index", e))
     }
 
+    /// The index for reading only, read as git reads it everywhere but in
+    /// `git fsck`: its trailing checksum is not computed (on a
+    /// 1,000,000-file index, hashing its 90 MB took about as long as
+    /// decoding it). A damaged index still fails to decode. No index file:
+    /// empty.
+    fn index_to_read(&self) -> Result<gix::index::File, GitError> {
+        let path = self.repo.index_path();
+        let hash = self.repo.object_hash();
+        if !path.exists() {
+            return Ok(gix::index::File::from_state(
+                gix::index::State::new(hash),
+                path,
+            ));
+        }
+        gix::index::File::at(&path, hash, true, Default::default())
+            .map_err(|e| GitError::gix("cannot read the git index", e))
+    }
+
     /// Tracked files from the index (`git ls-files`), skipping submodules and
     /// sparse directory entries; sorted, each path once.
     pub fn tracked_files(&self) -> Result<Vec<String>, GitError> {
-        let index = self.index()?;
+        let index = self.index_to_read()?;
         Ok(tracked_in(&index))
     }
 
     /// The index's stage-0 blobs whose paths start with `prefix` (e.g.
     /// `.orchestrator/`), sorted by path, listed for [`Blobs::reader`].
     pub fn index_blobs(&self, prefix: &str) -> Result<Blobs, GitError> {
-        let index = self.index()?;
+        let index = self.index_to_read()?;
         Ok(self.blobs_in(&index, prefix))
     }
 
     /// [`Repo::index_blobs`] and [`Repo::tracked_files`] from one read of
     /// the index (`lint --staged` needs both; a large index takes a while to
-    /// read and check).
+    /// read).
     pub fn index_blobs_and_tracked(&self, prefix: &str) -> Result<(Blobs, Vec<String>), GitError> {
-        let index = self.index()?;
+        let index = self.index_to_read()?;
         Ok((self.blobs_in(&index, prefix), tracked_in(&index)))
     }
 

@@ -979,18 +979,21 @@ fn blobs_over_the_bound_are_sized_from_their_header_loose_and_packed() {
         }
         let opened = repo.open();
         let blobs = opened.blobs_at("HEAD", ".orchestrator/").expect("list");
-        let mut read = blobs.reader(1 << 20);
+        let mut read = blobs.reader();
         let big = blobs.files.iter().position(|(p, _)| p.ends_with("big.md"));
         let small = blobs
             .files
             .iter()
             .position(|(p, _)| p.ends_with("small.md"));
         assert_eq!(
-            read(big.expect("big")),
+            read(big.expect("big"), 1 << 20),
             Err(super::BlobError::TooBig(3 << 20)),
             "packed: {packed}"
         );
-        assert_eq!(read(small.expect("small")), Ok(b"small\n".to_vec()));
+        assert_eq!(
+            read(small.expect("small"), 1 << 20),
+            Ok(b"small\n".to_vec())
+        );
         // Not a damaged repository: nothing for `check` to report.
         drop(read);
         assert!(blobs.check().is_ok());

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
-use crate::model::program::{Input, display_path, is_document, read_text};
+use crate::model::program::{Input, display_path, document_limit, is_document, read_text};
 use crate::model::{Document, Index, Program};
 use crate::rules::{self, Context, Reach};
 use crate::source::{FileId, SourceFile};
@@ -87,6 +87,12 @@ impl World {
         } else {
             None
         }
+    }
+
+    /// The size limit of the document at `path` ([`document_limit`]).
+    fn limit(&self, path: &Path) -> u64 {
+        let rel = path.strip_prefix(&self.dir).ok().and_then(Path::to_str);
+        document_limit(rel.unwrap_or(""))
     }
 
     pub fn is_stale(&self) -> bool {
@@ -197,7 +203,7 @@ impl World {
         }
         match std::fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.remove(path),
-            _ => match read_text(path) {
+            _ => match read_text(path, self.limit(path)) {
                 Ok(text) => self.set_text(path, text),
                 Err(reason) => {
                     self.stale = true;

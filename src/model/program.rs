@@ -26,8 +26,42 @@ pub fn is_root_cause(task: &Task) -> bool {
         .is_some_and(|s| s.value.trim() == ROOT_CAUSE_SKILL)
 }
 
-/// Documents larger than this are not parsed (`file-invalid`).
+/// Documents larger than this are not parsed (`file-invalid`); the plan
+/// has its own limit, [`MAX_PLAN_BYTES`].
 pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The limit for the plan, [`PLAN_FILE`]: its backlog holds a row for every
+/// task (about 285 bytes a task with the phase tree), so a program of
+/// 20,000 tasks has a plan of about 5.4 MiB. 16 MiB holds about 58,000.
+pub const MAX_PLAN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The plan's file name, at the top of the orchestrator folder: the one
+/// document allowed [`MAX_PLAN_BYTES`].
+pub const PLAN_FILE: &str = "plan.md";
+
+/// The size limit of the document at `rel`, its path inside the
+/// orchestrator folder (`/` separators): known from the path alone, so a
+/// file's size is checked before any of it is read.
+pub fn document_limit(rel: &str) -> u64 {
+    if rel == PLAN_FILE {
+        MAX_PLAN_BYTES
+    } else {
+        MAX_DOCUMENT_BYTES
+    }
+}
+
+/// Why a document of `len` bytes is not read, for a limit of `max`.
+pub fn over_limit(len: u64, max: u64) -> String {
+    let what = if max == MAX_PLAN_BYTES {
+        "the plan"
+    } else {
+        "a document"
+    };
+    format!(
+        "is {len} bytes, over the {} MiB limit for {what}",
+        max >> 20
+    )
+}
 
 /// A file that could not be read as a document, and why.
 #[derive(Clone, Debug)]
@@ -64,31 +98,25 @@ pub struct Input {
 /// Reads documents that are not files of the work tree (the blobs of the git
 /// index or of a commit) on the threads that parse them.
 pub trait Fetch: Sync {
-    /// A reader for one thread, from a key to the bytes or why there are
-    /// none (worded to follow the file's path: "cannot be read: ...").
-    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_>;
+    /// A reader for one thread, from a key and a size limit to the bytes or
+    /// why there are none (worded to follow the file's path: "cannot be
+    /// read: ..."). A file over the limit is not read.
+    fn reader(&self) -> Box<dyn FnMut(usize, u64) -> Result<Vec<u8>, String> + '_>;
 }
 
 /// The blobs of the git index or of a commit, read through the git module
 /// with the document size limit: a larger blob is sized from its object
 /// header and never inflated.
 impl Fetch for crate::git::Blobs {
-    fn reader(&self) -> Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + '_> {
-        let mut read = crate::git::Blobs::reader(self, MAX_DOCUMENT_BYTES);
-        Box::new(move |key| {
-            read(key).map_err(|e| match e {
-                crate::git::BlobError::TooBig(len) => too_big(len),
+    fn reader(&self) -> Box<dyn FnMut(usize, u64) -> Result<Vec<u8>, String> + '_> {
+        let mut read = crate::git::Blobs::reader(self);
+        Box::new(move |key, max| {
+            read(key, max).map_err(|e| match e {
+                crate::git::BlobError::TooBig(len) => over_limit(len, max),
                 crate::git::BlobError::Failed(why) => why,
             })
         })
     }
-}
-
-fn too_big(len: u64) -> String {
-    format!(
-        "is {len} bytes, over the {} MiB limit for a document",
-        MAX_DOCUMENT_BYTES / (1024 * 1024)
-    )
 }
 
 /// A document to read through a [`Fetch`].
@@ -96,6 +124,8 @@ struct Fetched {
     path: String,
     abs_path: PathBuf,
     key: usize,
+    /// Its [`document_limit`].
+    max: u64,
 }
 
 /// The files a load reads, as [`Program::list`] found them: the documents
@@ -263,6 +293,11 @@ impl Program {
                 path: display_path(root, path),
                 abs_path: path.to_path_buf(),
                 symlink: entry.path_is_symlink(),
+                max: if entry.depth() == 1 && name == PLAN_FILE {
+                    MAX_PLAN_BYTES
+                } else {
+                    MAX_DOCUMENT_BYTES
+                },
             });
         }
         Ok(Listing {
@@ -322,13 +357,15 @@ impl Program {
                 config = Some(Input {
                     path,
                     abs_path,
-                    bytes: fetch.reader()(key).and_then(within_limit),
+                    bytes: fetch.reader()(key, MAX_DOCUMENT_BYTES)
+                        .and_then(|b| within(b, MAX_DOCUMENT_BYTES)),
                 });
             } else if is_document(rel) {
                 docs.push(Fetched {
                     path,
                     abs_path,
                     key,
+                    max: document_limit(rel),
                 });
             }
         }
@@ -432,6 +469,8 @@ enum Pending {
         path: String,
         abs_path: PathBuf,
         symlink: bool,
+        /// Its [`document_limit`].
+        max: u64,
     },
     Fetch(Fetched),
     /// Parsed by an earlier load ([`Program::reload`]).
@@ -444,15 +483,16 @@ pub fn is_document(rel: &str) -> bool {
     rel.ends_with(".md") && !matches!(rel.split('/').next(), Some("logs" | "runs"))
 }
 
-/// The bytes of a document read whole (a blob), or why it is not one.
-pub fn within_limit(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
-    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(too_big(bytes.len() as u64));
+/// The bytes of a file read whole (a blob), or why they are not a document
+/// within `max`.
+fn within(bytes: Vec<u8>, max: u64) -> Result<Vec<u8>, String> {
+    if bytes.len() as u64 > max {
+        return Err(over_limit(bytes.len() as u64, max));
     }
     Ok(bytes)
 }
 
-type Reader<'f> = Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + 'f>;
+type Reader<'f> = Box<dyn FnMut(usize, u64) -> Result<Vec<u8>, String> + 'f>;
 
 impl Pending {
     /// Read the input; a fetched one with this thread's reader.
@@ -463,8 +503,9 @@ impl Pending {
                 path,
                 abs_path,
                 symlink,
+                max,
             } => {
-                let bytes = read_file(&abs_path, symlink);
+                let bytes = read_file(&abs_path, symlink, max);
                 Input {
                     path,
                     abs_path,
@@ -482,11 +523,12 @@ impl Pending {
                 path,
                 abs_path,
                 key,
+                max,
             }) => Input {
                 path,
                 abs_path,
                 bytes: match reader {
-                    Some(read) => read(key).and_then(within_limit),
+                    Some(read) => read(key, max).and_then(|b| within(b, max)),
                     None => Err("cannot be read: no reader was given".to_string()),
                 },
             },
@@ -561,21 +603,21 @@ fn read_input(root: &Path, path: &Path, entry: &walkdir::DirEntry) -> Input {
             // Opening a FIFO would block until someone writes to it.
             Err(NOT_REGULAR.to_string())
         } else {
-            read_file(path, entry.path_is_symlink())
+            read_file(path, entry.path_is_symlink(), MAX_DOCUMENT_BYTES)
         },
     }
 }
 
 /// A document's bytes, or why there are none. One `open` and one `fstat`
 /// (the size check and the buffer's size), then the read.
-fn read_file(path: &Path, symlink: bool) -> Result<Vec<u8>, String> {
+fn read_file(path: &Path, symlink: bool, max: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
     if symlink {
         return Err("is a symbolic link; orch reads only regular files".to_string());
     }
     // The walk does not follow links and this entry is none, so the file
     // opened is the entry itself.
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
     let len = match file.metadata() {
         Ok(md) => md.len(),
         // Worded as walkdir's error was when it took the metadata.
@@ -586,28 +628,29 @@ fn read_file(path: &Path, symlink: bool) -> Result<Vec<u8>, String> {
             ));
         }
     };
-    if len > MAX_DOCUMENT_BYTES {
-        return Err(format!(
-            "is {len} bytes, over the {} MiB limit for a document",
-            MAX_DOCUMENT_BYTES / (1024 * 1024)
-        ));
+    if len > max {
+        return Err(over_limit(len, max));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.read_to_end(&mut bytes)
+    // A file that grew since `fstat` is still read no further than the
+    // limit allows.
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot be read: {e}"))?;
-    Ok(bytes)
+    within(bytes, max)
 }
 
 /// One document's text read from disk as [`Program::load`] reads it: a
-/// regular file (a symbolic link is not followed), within the size limit,
-/// UTF-8 without NUL bytes; or why it is not one.
-pub fn read_text(path: &Path) -> Result<String, String> {
+/// regular file (a symbolic link is not followed), within the size limit
+/// `max` (its [`document_limit`]), UTF-8 without NUL bytes; or why it is
+/// not one.
+pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
     let symlink = meta.file_type().is_symlink();
     if !symlink && !meta.is_file() {
         return Err(NOT_REGULAR.to_string());
     }
-    decode(read_file(path, symlink))
+    decode(read_file(path, symlink, max))
 }
 
 /// Bytes to text: UTF-8 without NUL bytes.

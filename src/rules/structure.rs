@@ -20,7 +20,8 @@ rule!(
     r#"## What it does
 Reports a `.md` file under the orchestrator folder that is not readable
 text: binary (a NUL byte), not valid UTF-8, larger than the 4 MiB limit for
-a document, a symbolic link, or unreadable.
+a document (16 MiB for the plan, `plan.md`, whose backlog has a row per
+task), a symbolic link, or unreadable.
 
 ## Why it matters
 Every other rule needs the text. A file that cannot be read would otherwise
@@ -37,7 +38,7 @@ fn check_file_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let path = &cx.program.file(u.file).path;
         out.push(
             Diagnostic::new("", u.file, Span::empty(0), format!("`{path}` {}", u.reason))
-                .help("save documents as UTF-8 Markdown text under 4 MiB, as regular files"),
+                .help("save documents as UTF-8 Markdown text under 4 MiB (the plan, `plan.md`, under 16 MiB), as regular files"),
         );
     }
 }

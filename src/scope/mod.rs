@@ -486,6 +486,78 @@ pub fn match_files(scopes: &[Scope], files: &[&str]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// Path-pattern pairs above which [`any_match`] builds one automaton for a
+/// bucket of patterns rather than matching them one by one.
+const SHARE_ABOVE: usize = 200_000;
+
+/// For each of `patterns`, does at least one of the sorted `paths` match it?
+///
+/// Work is shared across patterns, so a million paths cost about one pass
+/// however many patterns ask: a pattern with a string test (`dir/**`, a bare
+/// path) is answered by a binary search; the others are bucketed by literal
+/// prefix, and each bucket runs its patterns together (one multi-pattern
+/// automaton, as in [`match_files`]) over the run of paths under its prefix,
+/// stopping once every pattern of the bucket has matched. Patterns without a
+/// prefix share one pass over all the paths.
+pub fn any_match<S: AsRef<str>>(patterns: &[&Pattern], paths: &[S]) -> Vec<bool> {
+    any_match_sharing_above(patterns, paths, SHARE_ABOVE)
+}
+
+/// [`any_match`], sharing an automaton above `share_above` pairs.
+fn any_match_sharing_above<S: AsRef<str>>(
+    patterns: &[&Pattern],
+    paths: &[S],
+    share_above: usize,
+) -> Vec<bool> {
+    let mut found = vec![false; patterns.len()];
+    let mut buckets: std::collections::BTreeMap<&str, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, p) in patterns.iter().enumerate() {
+        if p.0.fast.is_some() {
+            let prefix = p.literal_prefix();
+            let start = paths.partition_point(|x| x.as_ref() < prefix);
+            found[i] = paths[start..]
+                .iter()
+                .take_while(|x| x.as_ref().starts_with(prefix))
+                .any(|x| p.is_match(x.as_ref()));
+        } else {
+            buckets.entry(p.literal_prefix()).or_default().push(i);
+        }
+    }
+    let mut hits = Vec::new();
+    for (prefix, members) in &buckets {
+        let start = paths.partition_point(|x| x.as_ref() < *prefix);
+        let run = &paths[start..];
+        let run = &run[..run.partition_point(|x| x.as_ref().starts_with(prefix))];
+        let bucket: Vec<&Pattern> = members.iter().map(|&i| patterns[i]).collect();
+        // One automaton for the bucket only where it pays: many paths to
+        // match. Small runs (and patterns whose automaton would be too
+        // large, as hostile globs make) go pattern by pattern, each with its
+        // own lazy matcher, as before.
+        let shared = bucket.len() > 1 && run.len().saturating_mul(bucket.len()) > share_above;
+        let matcher = match shared.then(|| overlap::SetMatcher::new(&bucket)).flatten() {
+            Some(m) => BucketMatcher::Dfa(Box::new(m)),
+            None => BucketMatcher::Each(bucket.iter().map(|&p| p.clone()).collect()),
+        };
+        let mut left = members.len();
+        for path in run {
+            matcher.matches_into(path.as_ref(), &mut hits);
+            for &h in &hits {
+                if let Some(&i) = members.get(h)
+                    && !found[i]
+                {
+                    found[i] = true;
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    found
+}
+
 /// Matches one path against a bucket of patterns at once.
 enum BucketMatcher {
     Dfa(Box<overlap::SetMatcher>),
@@ -587,6 +659,54 @@ mod tests {
             Overlap::Witness(w) => w,
             other => panic!("{a:?} vs {b:?}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn any_match_agrees_with_each_pattern_alone() {
+        let mut paths: Vec<String> = Vec::new();
+        for m in 1..=12 {
+            for (dir, ext) in [("src", "rs"), ("docs", "md"), ("gen", "rs")] {
+                for f in 1..=3 {
+                    paths.push(format!("pkg/m{m}/{dir}/f{f}.{ext}"));
+                }
+            }
+        }
+        paths.push("README.md".to_string());
+        paths.sort();
+        let raws = [
+            "pkg/m1/**",
+            "pkg/m13/**",
+            "*/m3/docs/*.md",
+            "*/m3/docs/*.rs",
+            "{pkg,lib}/m2/src/**",
+            "{pkg,lib}/m2/source/**",
+            "**/gen/*.rs",
+            "**/gen/*.md",
+            "pkg/m1/src/f1.rs",
+            "pkg/m1/src/f9.rs",
+            "pkg/*/docs/f2.md",
+            "pkg/m1[0-2]/src/*.rs",
+            "pkg/m1[3-9]/src/*.rs",
+            "README.md",
+            "**",
+            "x/**",
+        ];
+        let patterns: Vec<Pattern> = raws.iter().map(|r| pat(r)).collect();
+        let refs: Vec<&Pattern> = patterns.iter().collect();
+        let want: Vec<bool> = patterns
+            .iter()
+            .map(|p| paths.iter().any(|x| p.is_match(x)))
+            .collect();
+        assert_eq!(any_match(&refs, &paths), want);
+        // With one automaton per bucket, as on a large index.
+        assert_eq!(any_match_sharing_above(&refs, &paths, 0), want);
+        assert!(want.contains(&true) && want.contains(&false));
+        // The same patterns asked one at a time, and against no paths.
+        for (p, w) in refs.iter().zip(&want) {
+            assert_eq!(any_match(&[*p], &paths), vec![*w], "{}", p.raw());
+        }
+        let none: [&str; 0] = [];
+        assert_eq!(any_match(&refs, &none), vec![false; refs.len()]);
     }
 
     #[test]

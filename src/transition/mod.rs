@@ -357,10 +357,15 @@ impl Session {
         }
         // No document orch writes grows past the limit every reader holds
         // it to: refuse, and say what to do.
+        let limit = |path: &Path| {
+            let rel = path.strip_prefix(&self.dir).ok().and_then(Path::to_str);
+            crate::model::program::document_limit(rel.unwrap_or(""))
+        };
         for (path, _, new) in &changed {
             check_size(
                 &crate::model::program::display_path(&self.root, path),
                 new.len(),
+                limit(path),
             )?;
         }
         let repo = if self.commit {
@@ -380,8 +385,7 @@ impl Session {
                     ))
                 })?;
                 let at_head = if born {
-                    repo.file_at("HEAD", &rel, crate::model::program::MAX_DOCUMENT_BYTES)
-                        .map_err(git_error)?
+                    repo.file_at("HEAD", &rel, limit(path)).map_err(git_error)?
                 } else {
                     None
                 };
@@ -531,13 +535,18 @@ fn with_note(error: Error, note: &str) -> Error {
     }
 }
 
-/// Refuse a document that would pass [`MAX_DOCUMENT_BYTES`](crate::model::program::MAX_DOCUMENT_BYTES).
-pub fn check_size(path: &str, len: usize) -> Result<()> {
-    let max = crate::model::program::MAX_DOCUMENT_BYTES;
+/// Refuse a document that would pass its size limit `max` (its
+/// [`document_limit`](crate::model::program::document_limit)).
+pub fn check_size(path: &str, len: usize, max: u64) -> Result<()> {
     if len as u64 > max {
+        let what = if max == crate::model::program::MAX_PLAN_BYTES {
+            "the plan"
+        } else {
+            "a document"
+        };
         return Err(Error::with_help(
             format!(
-                "refusing to write {path}: it would be {len} bytes, over the {} MiB limit for a document, which orch could then not read",
+                "refusing to write {path}: it would be {len} bytes, over the {} MiB limit for {what}, which orch could then not read",
                 max >> 20
             ),
             "make the document smaller first: for the ledger, move the rows of finished tasks to an archive outside the orchestrator folder (DESIGN 2, \"Size\")",

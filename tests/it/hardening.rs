@@ -236,6 +236,43 @@ fn a_transition_killed_after_writing_is_rolled_back_by_the_next_command() {
     fsck(&r);
 }
 
+/// The plan's backlog grows with the task count, so `plan.md` has a limit
+/// of its own (16 MiB): a 5 MiB plan is read, on the work tree and staged,
+/// where any other document of that size is `file-invalid`.
+#[test]
+fn the_plan_may_pass_4_mib_up_to_its_own_limit() {
+    let r = Repo::new();
+    let plan = r.o("plan.md");
+    let mut text = r.read(".orchestrator/plan.md");
+    let line = "Filler of a very long plan, one paragraph after the backlog.\n";
+    text.push('\n');
+    text.push_str(&line.repeat((5 << 20) / line.len()));
+    assert!(text.len() > 5 << 20 && text.len() < 16 << 20);
+    std::fs::write(&plan, &text).expect("write");
+    git(&r.root(), &["add", ".orchestrator/plan.md"]);
+    for args in [
+        &["lint", "--format", "json"][..],
+        &["lint", "--staged", "--format", "json"],
+    ] {
+        let out = r.orch(args);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        let json = stdout(&out);
+        for code in ["file-invalid", "document-missing"] {
+            assert!(!json.contains(&format!("\"{code}\"")), "{args:?}: {json}");
+        }
+    }
+    // Another file holding the same text is over the 4 MiB limit of a
+    // document, and the message names that limit.
+    std::fs::write(r.o("plan-copy.md"), &text).expect("write");
+    let out = r.orch(&["lint", "--format", "json"]);
+    let json = stdout(&out);
+    assert!(
+        json.contains("over the 4 MiB limit for a document"),
+        "{json}"
+    );
+    assert!(json.contains("`plan.md`, under 16 MiB"), "{json}");
+}
+
 #[test]
 fn no_document_orch_writes_passes_the_size_limit() {
     let r = Repo::new();
