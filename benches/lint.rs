@@ -11,6 +11,7 @@
 //! cargo bench --bench lint -- --tasks 4000 --keep /tmp/orch-bench
 //! cargo bench --bench lint -- --scaling 500,1000,2000,4000
 //! cargo bench --bench lint -- --large 20000   # only issue 23's figures
+//! cargo bench --bench lint -- --monorepo 40000,200000,1000000   # issue 23, target 2
 //! ```
 //!
 //! `--keep DIR` writes the generated program to DIR (the orchestrator
@@ -44,6 +45,8 @@ struct Args {
     keep: Option<PathBuf>,
     scaling: Vec<usize>,
     large: Option<usize>,
+    monorepo: Vec<usize>,
+    cache: Option<PathBuf>,
 }
 
 /// A positive number, for `--tasks` and the like.
@@ -52,6 +55,14 @@ fn positive(name: &str, v: &str) -> Result<usize, String> {
         .ok()
         .filter(|&n: &usize| n > 0)
         .ok_or_else(|| format!("{name}: `{v}` is not a positive number"))
+}
+
+/// A list of positive numbers, `500,1000`.
+fn list(name: &str, v: &str) -> Result<Vec<usize>, String> {
+    v.split(',')
+        .map(|s| s.trim().parse().ok().filter(|&n: &usize| n > 0))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| format!("{name}: `{v}` is not a list like 500,1000"))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,6 +74,8 @@ fn parse_args() -> Result<Args, String> {
         keep: None,
         scaling: Vec::new(),
         large: None,
+        monorepo: Vec::new(),
+        cache: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -87,17 +100,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--keep" => args.keep = Some(PathBuf::from(value("--keep")?)),
             "--large" => args.large = Some(positive("--large", &value("--large")?)?),
-            "--scaling" => {
-                let v = value("--scaling")?;
-                args.scaling = v
-                    .split(',')
-                    .map(|s| s.trim().parse().ok().filter(|&n: &usize| n > 0))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| format!("--scaling: `{v}` is not a list like 500,1000"))?;
-            }
+            "--scaling" => args.scaling = list("--scaling", &value("--scaling")?)?,
+            "--monorepo" => args.monorepo = list("--monorepo", &value("--monorepo")?)?,
+            "--cache" => args.cache = Some(PathBuf::from(value("--cache")?)),
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo bench --bench lint -- [--tasks N] [--files F] [--changed C] [--group-cards G] [--keep DIR] [--scaling N,N,...] [--large N]"
+                    "usage: cargo bench --bench lint -- [--tasks N] [--files F] [--changed C] [--group-cards G] [--keep DIR] [--scaling N,N,...] [--large N] [--monorepo F,F,... [--cache DIR]]"
                 );
                 std::process::exit(0);
             }
@@ -757,11 +765,215 @@ fn large(n: usize, scratch: &Path) -> Result<(), String> {
     Ok(())
 }
 
+// ---------------------------------------------------------------- monorepo
+
+/// What a cached monorepo was built from: a folder whose marker holds
+/// another text is rebuilt.
+fn monorepo_spec(files: usize, cards: usize) -> String {
+    format!(
+        "benches/lint.rs monorepo v1: {files} files, {SMALL_TASKS} tasks staged, {cards} cards in group/\n"
+    )
+}
+
+/// The 200-card program of the monorepo bench: cards in groups of 4 whose
+/// scopes are their modules. Every fourth card's glob has no literal prefix
+/// (`{mod7,lib7}/src/**`), so only a scan of the index can tell whether it
+/// matches; one card in 40 has a typo in it (`source/` for `src/`) and
+/// matches nothing, which `scope-unmatched` must scan the whole index to
+/// say.
+fn group_program(cards: usize) -> Vec<(String, String)> {
+    common::program(
+        &LAYOUT,
+        cards,
+        &|i, m| CardScope {
+            group: format!("G{}", i / 4 + 1),
+            allowed: vec![match i % 40 {
+                39 => format!("{{mod{m},lib{m}}}/source/**"),
+                _ if i % 4 == 3 => format!("{{mod{m},lib{m}}}/src/**"),
+                _ => format!("mod{m}/**"),
+            }],
+            prohibited: vec![format!("mod{m}/gen/**")],
+        },
+        &|t, m| {
+            let file = t.thing.replace(' ', "_");
+            vec![
+                format!("mod{m}/src/lib.rs"),
+                format!("mod{m}/src/{file}.rs"),
+            ]
+        },
+    )
+}
+
+/// The cache folder: `--cache DIR`, else `target/bench-cache` of this
+/// package (or of `CARGO_TARGET_DIR`).
+fn cache_root(cache: Option<&Path>) -> PathBuf {
+    match cache {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+            .join("bench-cache"),
+    }
+}
+
+/// The monorepo of `files` files under `root`, built once and reused while
+/// its marker says it was built from the same spec: a repository whose
+/// index holds the files (one `git fast-import` commit, `git read-tree`,
+/// no checkout), the 6-task program committed under `.orchestrator/` with
+/// one ticket edit staged, and the group program in `group/.orchestrator`
+/// (untracked). Returns the repository and whether it was built now.
+fn cached_monorepo(root: &Path, files: usize, cards: usize) -> Result<(PathBuf, bool), String> {
+    let dir = root.join(format!("monorepo-{files}"));
+    let marker = dir.join(".git").join("orch-bench-spec");
+    let spec = monorepo_spec(files, cards);
+    if fs::read_to_string(&marker).is_ok_and(|m| m == spec) {
+        return Ok((dir, false));
+    }
+    if dir.exists() {
+        // Only a folder this bench made: a repository with the marker.
+        if !marker.exists() {
+            return Err(format!(
+                "{}: exists and was not built by this bench; remove it or pass --cache DIR",
+                dir.display()
+            ));
+        }
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let small = program(SMALL_TASKS, 4);
+    build_repo(
+        &dir,
+        &RepoSpec {
+            files,
+            changed: 0,
+            program: &small,
+            tasks: SMALL_TASKS,
+        },
+    )?;
+    stage_one_edit(&dir, &small)?;
+    let group = dir.join("group").join(".orchestrator");
+    write_program(&group, &group_program(cards))
+        .map_err(|e| format!("{}: {e}", group.display()))?;
+    fs::write(&marker, spec).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok((dir, true))
+}
+
+/// git and orch alike without the machine's or the user's git config.
+fn isolated(mut c: Command) -> Command {
+    c.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    c
+}
+
+/// Issue 23, target 2 (`--monorepo F,...`): repositories of F files. In
+/// each, `orch lint --staged` of a 15-file program against `git diff
+/// --cached --name-only`, and `orch lint` of a 200-card program (whose
+/// `scope-unmatched` matches every card's globs against the index) against
+/// `git ls-files`; peak memory of both.
+fn monorepo(sizes: &[usize], cards: usize, cache: Option<&Path>) -> Result<(), String> {
+    println!("binary: {ORCH}");
+    let root = cache_root(cache);
+    fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut rows = Vec::new();
+    for &files in sizes {
+        let started = Instant::now();
+        let (dir, built) = cached_monorepo(&root, files, cards)?;
+        let index_kib = fs::metadata(dir.join(".git/index")).map_or(0, |m| m.len() / 1024);
+        println!(
+            "{} {} ({files} files, index {index_kib} KiB) in {:.0} ms",
+            if built { "built" } else { "reused" },
+            dir.display(),
+            ms(started.elapsed())
+        );
+        let small_dir = dir.join(".orchestrator");
+        let group_dir = dir.join("group").join(".orchestrator");
+        let (_, warnings, n) = check_clean(&small_dir, &["--staged"]);
+        println!(
+            "orch lint --staged {}: exit 0, {warnings} warnings, {n} files",
+            small_dir.display()
+        );
+        let (_, warnings, n) = check_clean(&group_dir, &[]);
+        println!(
+            "orch lint {}: exit 0, {warnings} warnings, {n} files",
+            group_dir.display()
+        );
+        let cached = || isolated(cmd_in(&dir, "git", &["diff", "--cached", "--name-only"]));
+        let staged = || {
+            let mut c = lint_command(&small_dir);
+            c.arg("--staged");
+            isolated(c)
+        };
+        let s = measure_set("monorepo --staged", &[&cached, &staged]);
+        let (cached_s, staged_s) = (s[0], s[1]);
+        let ls = || isolated(cmd_in(&dir, "git", &["ls-files"]));
+        let group = || isolated(lint_command(&group_dir));
+        let s = measure_set("monorepo scope-unmatched", &[&ls, &group]);
+        let (ls_s, group_s) = (s[0], s[1]);
+        let peak = |args: &[&str], d: &Path| -> Option<u64> {
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "%M", ORCH, "lint", "--quiet", "--dir"])
+                .arg(d)
+                .args(args)
+                .stdout(Stdio::null())
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let rss_staged = peak(&["--staged"], &small_dir);
+        let rss_group = peak(&[], &group_dir);
+        rows.push((
+            files, index_kib, cached_s, staged_s, ls_s, group_s, rss_staged, rss_group,
+        ));
+    }
+    println!(
+        "\n{WARMUP} warm-up + {RUNS} timed rounds; each round runs a figure and its baseline in turn\n"
+    );
+    println!(
+        "| files | index KiB | `git diff --cached --name-only` ms | `orch lint --staged` (15 files) ms | ratio (≤ 3) | `git ls-files` ms | `orch lint`, {cards} cards ms | ratio (≤ 3) | peak KiB, --staged / {cards} cards |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (files, kib, cached, staged, ls, group, r1, r2) in rows {
+        println!(
+            "| {files} | {kib} | {:.1} | {:.1} (min {:.1}) | **{:.2}** | {:.1} | {:.1} (min {:.1}) | **{:.2}** | {} / {} |",
+            ms(cached.median),
+            ms(staged.median),
+            ms(staged.min),
+            ratio(staged, cached.median),
+            ms(ls.median),
+            ms(group.median),
+            ms(group.min),
+            ratio(group, ls.median),
+            r1.map_or("-".into(), |k| k.to_string()),
+            r2.map_or("-".into(), |k| k.to_string()),
+        );
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     if let Some(n) = args.large {
-        return large(n, scratch.path());
+        // `--keep DIR` keeps the generated programs, for profiling.
+        let work = match &args.keep {
+            Some(dir) => {
+                prepare_keep(dir)?;
+                std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?
+            }
+            None => scratch.path().to_path_buf(),
+        };
+        return large(n, &work);
+    }
+    if !args.monorepo.is_empty() {
+        return monorepo(
+            &args.monorepo,
+            args.group_cards.min(200),
+            args.cache.as_deref(),
+        );
     }
     let work = match &args.keep {
         Some(dir) => {
