@@ -6,7 +6,7 @@
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
 use super::{CommitRecord, GitError, Repo};
@@ -104,28 +104,7 @@ impl Repo {
     /// Create `refs/orch/claims/<task>` at `at`, only if it does not exist
     /// (else [`GitError::Moved`] naming what is there), with a reflog entry.
     pub fn create_claim(&self, task: &str, at: ObjectId, reflog: &str) -> Result<(), GitError> {
-        let name = claim_ref(task)?;
-        // gix lets "must not exist" pass for a ref already at the new value.
-        if let Some(tip) = self.claim_tip(task)? {
-            return Err(GitError::Moved {
-                reference: name.as_bstr().to_str_lossy().into_owned(),
-                expected: "no such reference".into(),
-                actual: tip.to_string(),
-            });
-        }
-        self.edit_ref(RefEdit {
-            change: Change::Update {
-                log: LogChange {
-                    mode: RefLog::AndReference,
-                    force_create_reflog: true,
-                    message: reflog.into(),
-                },
-                expected: PreviousValue::MustNotExist,
-                new: Target::Object(at),
-            },
-            name,
-            deref: false,
-        })
+        self.create_ref(claim_ref(task)?, self.claim_tip(task)?, at, reflog)
     }
 
     /// Delete `refs/orch/claims/<task>` (and its reflog) if it still points

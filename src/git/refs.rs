@@ -94,9 +94,21 @@ impl Repo {
     /// Create `branch` at `at`; fails with [`GitError::Moved`] when it
     /// already exists. The reflog says `message`.
     pub fn create_branch(&self, branch: &str, at: ObjectId, message: &str) -> Result<(), GitError> {
-        let name = branch_ref(branch)?;
+        self.create_ref(branch_ref(branch)?, self.branch_tip(branch)?, at, message)
+    }
+
+    /// Create the reference `name` at `at` with a reflog entry, only if it
+    /// does not exist: `now` is what it points at now (read by the caller),
+    /// and anything there fails with [`GitError::Moved`] naming it.
+    pub(super) fn create_ref(
+        &self,
+        name: FullName,
+        now: Option<ObjectId>,
+        at: ObjectId,
+        message: &str,
+    ) -> Result<(), GitError> {
         // gix lets "must not exist" pass for a ref already at the new value.
-        if let Some(tip) = self.branch_tip(branch)? {
+        if let Some(tip) = now {
             return Err(GitError::Moved {
                 reference: name.as_bstr().to_str_lossy().into_owned(),
                 expected: "no such reference".into(),
