@@ -296,19 +296,31 @@ impl Loop {
     }
 }
 
-/// The lock files git and orch use that exist now, relative to `.git`.
+/// The lock files git and orch use that exist now, relative to `.git`:
+/// the index's, HEAD's, and any reference's (a branch, or a task's claim
+/// under `refs/orch/claims/`, which `orch start` creates).
 fn stale_locks(root: &Path) -> Vec<String> {
-    [
-        "index.lock",
-        "HEAD.lock",
-        "refs/heads/main.lock",
-        "orch.lock",
-    ]
-    .into_iter()
-    .filter(|l| root.join(".git").join(l).exists())
-    .map(str::to_string)
-    .filter(|l| l != "orch.lock") // an flock, never stale: see lock.rs
-    .collect()
+    let git = root.join(".git");
+    let mut locks: Vec<String> = ["index.lock", "HEAD.lock"]
+        .into_iter()
+        .filter(|l| git.join(l).exists())
+        .map(str::to_string)
+        .collect();
+    // orch.lock is an flock, never stale (see lock.rs), and is not a ref.
+    locks.extend(
+        walkdir::WalkDir::new(git.join("refs"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".lock"))
+            .filter_map(|e| {
+                e.path()
+                    .strip_prefix(&git)
+                    .ok()
+                    .map(|p| p.to_string_lossy().into_owned())
+            }),
+    );
+    locks
 }
 
 fn temps(root: &Path) -> Vec<String> {
