@@ -94,11 +94,20 @@ pub fn run(args: &SheetArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome>
     };
     // Every chosen task needs a compiled scope. Named tasks without one are
     // an error; ready tasks without one are held back with the reason.
+    // Compiling a scope builds its automata, the largest piece of work
+    // here: done on every core (a 20,000-task program has as many scopes).
+    let compiled = crate::util::par_map(
+        chosen.len(),
+        crate::scope::parallelism(chosen.len()),
+        64,
+        || (),
+        |(), i| compile(&program, chosen[i], &budget),
+    );
     let mut unscoped: Vec<(String, String)> = Vec::new();
     let mut kept = Vec::new();
     let mut scopes = Vec::new();
-    for t in chosen {
-        match compile(&program, t, &budget) {
+    for (t, compiled) in chosen.into_iter().zip(compiled) {
+        match compiled {
             Ok(s) => {
                 kept.push(t);
                 scopes.push(s);

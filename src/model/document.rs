@@ -248,6 +248,7 @@ fn parse_front(yaml_text: &str, yaml_span: Span) -> Front {
         }) => {
             let mut fm = FrontMatter {
                 span: yaml_span,
+                entries: Vec::with_capacity(entries.len()),
                 ..FrontMatter::default()
             };
             for (k, v) in entries {

@@ -412,14 +412,16 @@ impl Program {
         let first = program.files.len();
         program.files.reserve(inputs.len());
         program.docs.reserve(inputs.len());
-        let parsed = parse_all(inputs, first, fetch);
-        for (i, (file, parsed)) in parsed.into_iter().enumerate() {
-            let id = FileId((first + i) as u32);
-            match parsed {
-                Ok(doc) => program.docs.push(doc),
-                Err(reason) => program.unreadable.push(Unreadable { file: id, reason }),
+        // Run by run: each run is freed once moved into the tables.
+        for run in parse_all(inputs, first, fetch) {
+            for (file, parsed) in run {
+                let id = FileId(program.files.len() as u32);
+                match parsed {
+                    Ok(doc) => program.docs.push(doc),
+                    Err(reason) => program.unreadable.push(Unreadable { file: id, reason }),
+                }
+                program.files.push(file);
             }
-            program.files.push(file);
         }
         program
     }
@@ -541,7 +543,7 @@ type Parsed = (SourceFile, Result<Document, String>);
 /// Read, decode and parse every input, in order, on all cores: reading and
 /// parsing dominate lint time on large programs, and each document is
 /// independent.
-fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> Vec<Parsed> {
+fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> Vec<Vec<Parsed>> {
     let n = inputs.len();
     let threads = if n < 64 {
         1
@@ -558,7 +560,7 @@ fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> V
         .into_iter()
         .map(|p| std::sync::Mutex::new(Some(p)))
         .collect();
-    crate::util::par_map(
+    crate::util::par_chunks(
         n,
         threads,
         batch,
@@ -795,6 +797,8 @@ impl Index {
                     rows.push((id, id_cell, row));
                 }
                 let text = &program.file(plan.file).text;
+                index.tasks.reserve_exact(rows.len());
+                index.by_id.reserve(rows.len());
                 for (id, id_cell, row) in rows {
                     let read = backlog
                         .cell(row, 3)
