@@ -208,8 +208,6 @@ pub struct Context<'p> {
     pub serial: bool,
     /// Cards' scopes, parsed once for every scope rule.
     cards: std::sync::OnceLock<Vec<scopes::CardScope<'p>>>,
-    /// Every place a skill is written, read once for both skill rules.
-    skill_sites: std::sync::OnceLock<Vec<skills::Site>>,
     /// The repository's files, read on first use.
     tracked: std::sync::OnceLock<std::borrow::Cow<'p, [String]>>,
 }
@@ -224,7 +222,6 @@ impl<'p> Context<'p> {
             focus: None,
             serial: false,
             cards: std::sync::OnceLock::new(),
-            skill_sites: std::sync::OnceLock::new(),
             tracked: std::sync::OnceLock::new(),
         }
     }
@@ -257,11 +254,6 @@ impl<'p> Context<'p> {
     /// Every card's scope, parsed on first use.
     pub(crate) fn cards(&self) -> &[scopes::CardScope<'p>] {
         self.cards.get_or_init(|| scopes::card_scopes(self))
-    }
-
-    /// Every place a skill is written, read on first use.
-    pub(crate) fn skill_sites(&self) -> &[skills::Site] {
-        self.skill_sites.get_or_init(|| skills::skill_sites(self))
     }
 }
 
