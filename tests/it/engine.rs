@@ -19,18 +19,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::isolate::{Iso, t};
-use crate::util::{actionlint, git, runner_file};
+use crate::util::{Step, actionlint, git, run_shell_step};
 
 const CODEX: &str = "agent:\n  command: [\"agents/{task}.sh\", \"{task}\", \"{last_message}\", \"{prompt}\"]\n  adapter: codex\n";
-
-/// What one step did.
-#[derive(Debug)]
-struct Step {
-    name: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// The machine the jobs run on: the bare origin, the artifacts, the
 /// stand-in `gh`, and what each finished job output.
@@ -313,73 +304,32 @@ impl Job<'_> {
             return;
         }
         assert_eq!(step["shell"], "bash", "{name}: shell: bash");
-        let env_file = self.temp.join("env");
-        let output_file = self.temp.join("output");
-        let summary_file = self.temp.join("summary");
-        for f in [&env_file, &output_file, &summary_file] {
-            std::fs::write(f, "").expect("runner file");
-        }
-        let script_file = self.temp.join("step.sh");
-        std::fs::write(&script_file, script).expect("script");
-        let orch = Path::new(env!("CARGO_BIN_EXE_orch"))
-            .parent()
-            .expect("bin dir");
-        let path = format!(
-            "{}:{}:{}",
-            self.m.path("bin").display(),
-            orch.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut cmd = std::process::Command::new("bash");
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
-            .arg(&script_file)
-            .current_dir(&self.workspace)
-            .env_clear()
-            .env("PATH", path)
-            .env("HOME", &self.temp)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("CI", "true")
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_WORKSPACE", &self.workspace)
-            .env("GITHUB_REPOSITORY", "acme/store")
-            .env(
-                "GITHUB_EVENT_NAME",
-                if self.m.comment.is_some() {
-                    "issue_comment"
-                } else {
-                    "workflow_dispatch"
-                },
-            )
-            .env("GITHUB_REF_NAME", "main")
-            .env("GITHUB_SERVER_URL", "https://github.com")
-            .env("RUNNER_TEMP", &self.temp)
-            .env("GITHUB_ENV", &env_file)
-            .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_STEP_SUMMARY", &summary_file)
-            .envs(&self.env);
-        if let Some(env) = step["env"].as_object() {
-            for (k, v) in env {
-                cmd.env(k, self.eval(v));
+        let event = if self.m.comment.is_some() {
+            "issue_comment"
+        } else {
+            "workflow_dispatch"
+        };
+        let mut env: Vec<(String, String)> = vec![
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GITHUB_EVENT_NAME".into(), event.into()),
+            ("GITHUB_REF_NAME".into(), "main".into()),
+        ];
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(vars) = step["env"].as_object() {
+            for (k, v) in vars {
+                env.push((k.clone(), self.eval(v)));
             }
         }
-        let out = cmd.output().expect("run bash");
-        let read = |p: &Path| std::fs::read_to_string(p).expect("runner file");
-        for (k, v) in runner_file(&read(&env_file)) {
-            self.env.insert(k, v);
-        }
+        let bin = self.m.path("bin");
+        let (ran, files) =
+            run_shell_step(&name, script, &self.workspace, &self.temp, &[&bin], &env);
+        self.env.extend(files.env);
         if let Some(id) = step["id"].as_str() {
-            self.steps_out.insert(
-                id.to_string(),
-                runner_file(&read(&output_file)).into_iter().collect(),
-            );
+            self.steps_out
+                .insert(id.to_string(), files.outputs.into_iter().collect());
         }
-        self.m.summary.push_str(&read(&summary_file));
-        self.ran.push(Step {
-            name,
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
+        self.m.summary.push_str(&files.summary);
+        self.ran.push(ran);
     }
 }
 

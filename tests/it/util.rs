@@ -164,3 +164,90 @@ pub fn runner_file(text: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// What one workflow step did.
+#[allow(dead_code)] // used by the suites that play workflows
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// What a `shell: bash` step left for the rest of its job: the variables
+/// it wrote to `GITHUB_ENV`, its outputs (`GITHUB_OUTPUT`) and its
+/// summary (`GITHUB_STEP_SUMMARY`).
+#[allow(dead_code)] // used by the suites that play workflows
+pub struct StepFiles {
+    pub env: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+    pub summary: String,
+}
+
+/// Run one `shell: bash` step as a GitHub runner does: `bash --noprofile
+/// --norc -eo pipefail` on the script, in `workspace`, with a clean
+/// environment of the runner's variables (`temp` is `RUNNER_TEMP` and
+/// `HOME`, and holds the runner files), then `env` in order (the event's
+/// variables, the job's, the step's). `PATH` is `path_first`, the folder
+/// of the built `orch`, then this process's `PATH`.
+#[allow(dead_code)] // used by the suites that play workflows
+pub fn run_shell_step(
+    name: &str,
+    script: &str,
+    workspace: &Path,
+    temp: &Path,
+    path_first: &[&Path],
+    env: &[(String, String)],
+) -> (Step, StepFiles) {
+    let env_file = temp.join("env");
+    let output_file = temp.join("output");
+    let summary_file = temp.join("summary");
+    for f in [&env_file, &output_file, &summary_file] {
+        std::fs::write(f, "").expect("runner file");
+    }
+    let script_file = temp.join("step.sh");
+    std::fs::write(&script_file, script).expect("script");
+    let orch = Path::new(env!("CARGO_BIN_EXE_orch"))
+        .parent()
+        .expect("bin dir");
+    let mut path: Vec<String> = path_first
+        .iter()
+        .chain([&orch])
+        .map(|p| p.display().to_string())
+        .collect();
+    path.push(std::env::var("PATH").unwrap_or_default());
+    let mut cmd = std::process::Command::new("bash");
+    // GitHub's `shell: bash`: `bash --noprofile --norc -eo pipefail {0}`.
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script_file)
+        .current_dir(workspace)
+        .env_clear()
+        .env("PATH", path.join(":"))
+        .env("HOME", temp)
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", workspace)
+        .env("GITHUB_REPOSITORY", "acme/store")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("RUNNER_TEMP", temp)
+        .env("GITHUB_ENV", &env_file)
+        .env("GITHUB_OUTPUT", &output_file)
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let out = cmd.output().expect("run bash");
+    let read = |p: &Path| std::fs::read_to_string(p).expect("runner file");
+    (
+        Step {
+            name: name.to_string(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        StepFiles {
+            env: runner_file(&read(&env_file)),
+            outputs: runner_file(&read(&output_file)),
+            summary: read(&summary_file),
+        },
+    )
+}

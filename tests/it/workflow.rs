@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::util::{actionlint, copy_tree, external, git, has_program, repo_path, runner_file};
+use crate::util::{
+    Step, actionlint, copy_tree, external, git, has_program, repo_path, run_shell_step,
+};
 
 /// The workflow, parsed.
 fn workflow() -> Value {
@@ -40,14 +42,6 @@ struct Runner {
     outputs: HashMap<String, HashMap<String, String>>,
     /// The step summaries, one after the other as the run page shows them.
     summary: String,
-}
-
-/// What one step did.
-struct Step {
-    name: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Runner {
@@ -125,65 +119,23 @@ impl Runner {
     }
 
     fn step(&mut self, name: &str, step: &Value, script: &str) -> Step {
-        let dir = self.temp.path();
-        let env_file = dir.join("env");
-        let output_file = dir.join("output");
-        let summary_file = dir.join("summary");
-        for f in [&env_file, &output_file, &summary_file] {
-            std::fs::write(f, "").expect("runner file");
-        }
-        let script_file = dir.join("step.sh");
-        std::fs::write(&script_file, script).expect("script");
-        let orch = Path::new(env!("CARGO_BIN_EXE_orch"))
-            .parent()
-            .expect("bin dir")
-            .to_path_buf();
-        let path = format!(
-            "{}:{}",
-            orch.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut cmd = std::process::Command::new("bash");
-        // GitHub's `shell: bash`: `bash --noprofile --norc -eo pipefail {0}`.
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
-            .arg(&script_file)
-            .current_dir(&self.workspace)
-            .env_clear()
-            .env("PATH", path)
-            .env("HOME", dir)
-            .env("CI", "true")
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_WORKSPACE", &self.workspace)
-            .env("GITHUB_REPOSITORY", "acme/store")
-            .env("GITHUB_EVENT_NAME", "pull_request")
-            .env("GITHUB_SERVER_URL", "https://github.com")
-            .env("RUNNER_TEMP", dir)
-            .env("GITHUB_ENV", &env_file)
-            .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_STEP_SUMMARY", &summary_file)
-            .envs(&self.env);
-        if let Some(env) = step["env"].as_object() {
-            for (k, v) in env {
-                cmd.env(k, self.eval(v));
+        let mut env: Vec<(String, String)> =
+            vec![("GITHUB_EVENT_NAME".into(), "pull_request".into())];
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(vars) = step["env"].as_object() {
+            for (k, v) in vars {
+                env.push((k.clone(), self.eval(v)));
             }
         }
-        let out = cmd.output().expect("run bash");
-        let read = |p: &Path| std::fs::read_to_string(p).expect("runner file");
-        for (k, v) in runner_file(&read(&env_file)) {
-            self.env.insert(k, v);
-        }
-        let outputs: HashMap<String, String> =
-            runner_file(&read(&output_file)).into_iter().collect();
+        let (ran, files) =
+            run_shell_step(name, script, &self.workspace, self.temp.path(), &[], &env);
+        self.env.extend(files.env);
         if let Some(id) = step["id"].as_str() {
-            self.outputs.insert(id.to_string(), outputs);
+            self.outputs
+                .insert(id.to_string(), files.outputs.into_iter().collect());
         }
-        self.summary.push_str(&read(&summary_file));
-        Step {
-            name: name.to_string(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.summary.push_str(&files.summary);
+        ran
     }
 }
 
