@@ -482,7 +482,10 @@ pub(super) fn is_empty_scope(s: &Scope, budget: &Budget) -> Option<bool> {
 pub struct PairReport {
     /// `(i, j, result)` for every pair `i < j` that is not [`Overlap::Disjoint`].
     pub overlaps: Vec<(usize, usize, Overlap)>,
-    /// How many pairs survived literal-prefix pruning and needed a product search.
+    /// How many pairs survived literal-prefix pruning: each was decided by
+    /// a witness built from the patterns (`scope/construct.rs`), confirmed
+    /// on the automata, or else by a product search. Pairs the pruning
+    /// settled as disjoint are not counted.
     pub searched: usize,
 }
 
