@@ -216,8 +216,8 @@ pub fn par_map<S, T: Send>(
 /// [`par_map`]'s results as they were made: consecutive runs of results, in
 /// order of `i`, each run allocated to its exact size. A caller that moves
 /// the results on (into two tables, say) frees each run as it goes, so the
-/// results are never held twice over: on 40,000 parsed documents that is
-/// tens of MiB of peak memory.
+/// results are never held twice over (40,000 parsed documents are about
+/// 22 MB each time they are copied whole).
 pub fn par_chunks<S, T: Send>(
     n: usize,
     threads: usize,
@@ -360,5 +360,18 @@ mod tests {
         }
         assert_eq!(runs.into_inner(), 300);
         assert!(par_map(0, 2, 4, || (), |(), i| i).is_empty());
+    }
+
+    #[test]
+    fn par_chunks_are_consecutive_exact_runs() {
+        for threads in [1, 2, 3] {
+            let runs = par_chunks(100, threads, 7, || (), |(), i| i);
+            for run in &runs {
+                assert_eq!(run.capacity(), run.len(), "{threads} threads");
+            }
+            let flat: Vec<usize> = runs.into_iter().flatten().collect();
+            assert_eq!(flat, (0..100).collect::<Vec<_>>(), "{threads} threads");
+        }
+        assert!(par_chunks(0, 2, 4, || (), |(), i| i).is_empty());
     }
 }

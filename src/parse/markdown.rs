@@ -155,7 +155,7 @@ pub fn parse(text: &str, base: usize) -> Body {
 /// `v` without spare capacity. A large program holds hundreds of thousands
 /// of these small vectors (items, code spans, cells) for the whole run, and
 /// growth by doubling leaves up to half of each unused: on 20,000 tasks that
-/// was about a sixth of lint's peak memory.
+/// was about 25 MiB of lint's peak memory.
 fn exact<T>(mut v: Vec<T>) -> Vec<T> {
     if v.capacity() > v.len() {
         v.shrink_to_fit();
