@@ -238,61 +238,24 @@ pub fn read_inside(base: &Path, path: &Path, max: u64) -> std::result::Result<Ve
 /// `base` down is created, an existing link or file on the way is refused,
 /// and the canonical result must lie inside the canonical `base`.
 pub fn ensure_dir(base: &Path, dir: &Path) -> Result<()> {
-    let refuse = |r: Refused| r.at(dir);
-    let rel = dir.strip_prefix(base).map_err(|_| {
-        refuse(Refused::Outside {
-            base: base.to_path_buf(),
-        })
+    walk_folders(base, dir, |at, e| {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(Error::io(at, e));
+        }
+        match std::fs::create_dir(at) {
+            // Made by someone else meanwhile: checked as any other.
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(true),
+            Err(e) => Err(Error::io(at, e)),
+        }
     })?;
-    let mut at = base.to_path_buf();
-    for c in rel.components() {
-        match c {
-            Component::Normal(name) => at.push(name),
-            Component::CurDir => continue,
-            _ => {
-                return Err(refuse(Refused::Outside {
-                    base: base.to_path_buf(),
-                }));
-            }
-        }
-        match std::fs::symlink_metadata(&at) {
-            Ok(md) if md.file_type().is_symlink() => {
-                return Err(refuse(Refused::Folder {
-                    folder: at,
-                    why: "is a symbolic link",
-                }));
-            }
-            Ok(md) if md.is_dir() => {}
-            Ok(_) => {
-                return Err(refuse(Refused::Folder {
-                    folder: at,
-                    why: "is not a folder",
-                }));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                match std::fs::create_dir(&at) {
-                    Ok(()) => {}
-                    // Made by someone else meanwhile: checked again below.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(Error::io(&at, e)),
-                }
-                let md = std::fs::symlink_metadata(&at).map_err(|e| Error::io(&at, e))?;
-                if !md.is_dir() {
-                    return Err(refuse(Refused::Folder {
-                        folder: at,
-                        why: "is not a folder",
-                    }));
-                }
-            }
-            Err(e) => return Err(Error::io(&at, e)),
-        }
-    }
     let base_canon = base.canonicalize().map_err(|e| Error::io(base, e))?;
     let canon = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
     if !canon.starts_with(&base_canon) {
-        return Err(refuse(Refused::Outside {
+        return Err(Refused::Outside {
             base: base.to_path_buf(),
-        }));
+        }
+        .at(dir));
     }
     Ok(())
 }
@@ -301,39 +264,50 @@ pub fn ensure_dir(base: &Path, dir: &Path) -> Result<()> {
 /// that exist are real folders (a link or file on the way is refused);
 /// missing ones are left for [`ensure_dir`] to make.
 pub fn check_dir(base: &Path, dir: &Path) -> Result<()> {
-    let refuse = |r: Refused| r.at(dir);
-    let rel = dir.strip_prefix(base).map_err(|_| {
-        refuse(Refused::Outside {
+    walk_folders(base, dir, |_, _| Ok(false))
+}
+
+/// The folders from `base` down to `dir`, in turn: each must be a real
+/// folder (a link or a file on the way is refused). When one cannot be
+/// read (it is missing, say), `unreadable` decides: `Ok(true)` when it made
+/// the folder (it is then checked as the others), `Ok(false)` to stop the
+/// walk there, content.
+fn walk_folders(
+    base: &Path,
+    dir: &Path,
+    mut unreadable: impl FnMut(&Path, std::io::Error) -> Result<bool>,
+) -> Result<()> {
+    let outside = || {
+        Refused::Outside {
             base: base.to_path_buf(),
-        })
-    })?;
+        }
+        .at(dir)
+    };
+    let rel = dir.strip_prefix(base).map_err(|_| outside())?;
     let mut at = base.to_path_buf();
     for c in rel.components() {
         match c {
             Component::Normal(name) => at.push(name),
             Component::CurDir => continue,
-            _ => {
-                return Err(refuse(Refused::Outside {
-                    base: base.to_path_buf(),
-                }));
-            }
+            _ => return Err(outside()),
         }
-        match std::fs::symlink_metadata(&at) {
-            Ok(md) if md.file_type().is_symlink() => {
-                return Err(refuse(Refused::Folder {
-                    folder: at,
-                    why: "is a symbolic link",
-                }));
+        let md = match std::fs::symlink_metadata(&at) {
+            Ok(md) => md,
+            Err(e) => {
+                if !unreadable(&at, e)? {
+                    return Ok(());
+                }
+                std::fs::symlink_metadata(&at).map_err(|e| Error::io(&at, e))?
             }
-            Ok(md) if md.is_dir() => {}
-            Ok(_) => {
-                return Err(refuse(Refused::Folder {
-                    folder: at,
-                    why: "is not a folder",
-                }));
-            }
-            Err(_) => return Ok(()),
-        }
+        };
+        let why = if md.file_type().is_symlink() {
+            "is a symbolic link"
+        } else if !md.is_dir() {
+            "is not a folder"
+        } else {
+            continue;
+        };
+        return Err(Refused::Folder { folder: at, why }.at(dir));
     }
     Ok(())
 }
@@ -564,6 +538,41 @@ mod tests {
         assert!(!outside.join("r.json").exists());
         assert!(ensure_dir(&base, &base.join("o/runs/x")).is_err());
         assert!(create_fresh(&base, &base.join("o/runs/l.log")).is_err());
+    }
+
+    #[test]
+    fn folders_are_made_or_checked_and_never_through_a_link_or_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path();
+        let outside = tempfile::tempdir().expect("tempdir");
+        // check_dir makes nothing and is content with a missing folder.
+        check_dir(base, &base.join("a/b/c")).expect("missing is fine");
+        assert!(!base.join("a").exists());
+        ensure_dir(base, &base.join("a/b/c")).expect("made");
+        assert!(base.join("a/b/c").is_dir());
+        check_dir(base, &base.join("a/b/c")).expect("real folders");
+        ensure_dir(base, &base.join("a/./b/c")).expect("again, through `.`");
+        // A file on the way.
+        std::fs::write(base.join("f"), "x").expect("write");
+        for err in [
+            ensure_dir(base, &base.join("f/g")).unwrap_err(),
+            check_dir(base, &base.join("f/g")).unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("is not a folder"), "{err}");
+        }
+        // A link on the way, even to a real folder.
+        std::os::unix::fs::symlink(outside.path(), base.join("l")).expect("link");
+        for err in [
+            ensure_dir(base, &base.join("l/g")).unwrap_err(),
+            check_dir(base, &base.join("l/g")).unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+        }
+        assert!(!outside.path().join("g").exists());
+        // Out of `base`.
+        assert!(ensure_dir(base, &base.join("a/../../x")).is_err());
+        assert!(check_dir(base, &base.join("a/../../x")).is_err());
+        assert!(ensure_dir(base, outside.path()).is_err());
     }
 
     #[test]
