@@ -749,30 +749,18 @@ pub fn append_ledger(draft: &mut Draft, program: &Program, rows: &[LedgerCells])
 /// (`orch integrate` makes one commit per task, each with the rows so far).
 pub struct LedgerText {
     text: String,
-    /// Where new rows go (after the table's last row or its delimiter).
-    anchor: usize,
-    /// The table's width, and each expected column's index in it.
-    width: usize,
-    columns: Vec<Option<usize>>,
+    /// Where its table takes new rows.
+    slot: RowSlot,
 }
 
 impl LedgerText {
     /// Parse `text`, or say why rows cannot be appended to it.
     pub fn parse(text: &str) -> Result<LedgerText> {
         let doc = crate::model::document::Document::parse(FileId(0), text);
-        let view = LedgerView::of(&doc);
-        let table = view.rows.ok_or_else(|| {
-            Error::with_help(
-                "the Evidence Ledger has no `# Evidence Ledger` table",
-                "add the table (`orch lint` shows what is missing)",
-            )
-        })?;
-        check_ledger_columns(&table)?;
+        let table = ledger_table(&doc)?;
         Ok(LedgerText {
             text: text.to_string(),
-            anchor: rows_anchor(text, &table),
-            width: table.table.header.cells.len(),
-            columns: table.columns.index.clone(),
+            slot: RowSlot::of(text, &table),
         })
     }
 
@@ -784,15 +772,21 @@ impl LedgerText {
     /// The text with `rows` appended.
     pub fn with_rows(&self, rows: &[LedgerCells]) -> Result<String> {
         let mut edits = Edits::default();
-        for r in rows {
-            let cells = ordered_cells(self.width, &self.columns, &ledger_cells(r));
-            edit::insert_line_after(&mut edits, &self.text, self.anchor, &edit::row(&cells));
-        }
+        let rows: Vec<Vec<String>> = rows.iter().map(ledger_cells).collect();
+        self.slot.insert(&mut edits, &self.text, &rows);
         edits.apply(&self.text)
     }
 }
 
-fn check_ledger_columns(table: &crate::model::views::TableView<'_>) -> Result<()> {
+/// The ledger's row table, when rows can be appended to it: it exists and
+/// has every expected column.
+fn ledger_table(doc: &crate::model::Document) -> Result<crate::model::views::TableView<'_>> {
+    let table = LedgerView::of(doc).rows.ok_or_else(|| {
+        Error::with_help(
+            "the Evidence Ledger has no `# Evidence Ledger` table",
+            "add the table (`orch lint` shows what is missing)",
+        )
+    })?;
     let missing = table.columns.missing(templates::LEDGER_COLUMNS);
     if !missing.is_empty() {
         return Err(Error::with_help(
@@ -803,7 +797,7 @@ fn check_ledger_columns(table: &crate::model::views::TableView<'_>) -> Result<()
             "fix the table's header (`orch lint` shows where)",
         ));
     }
-    Ok(())
+    Ok(table)
 }
 
 /// A ledger row's values, in the expected column order.
@@ -823,14 +817,7 @@ fn ledger_rows(
     text: &str,
     rows: &[LedgerCells],
 ) -> Result<()> {
-    let view = LedgerView::of(doc);
-    let table = view.rows.ok_or_else(|| {
-        Error::with_help(
-            "the Evidence Ledger has no `# Evidence Ledger` table",
-            "add the table (`orch lint` shows what is missing)",
-        )
-    })?;
-    check_ledger_columns(&table)?;
+    let table = ledger_table(doc)?;
     let rows: Vec<Vec<String>> = rows.iter().map(ledger_cells).collect();
     insert_rows_into(edits, text, &table, &rows);
     Ok(())
@@ -855,20 +842,38 @@ fn insert_rows_into(
     table: &crate::model::views::TableView<'_>,
     rows: &[Vec<String>],
 ) {
-    let anchor = rows_anchor(text, table);
-    let width = table.table.header.cells.len();
-    for values in rows {
-        let cells = ordered_cells(width, &table.columns.index, values);
-        edit::insert_line_after(edits, text, anchor, &edit::row(&cells));
-    }
+    RowSlot::of(text, table).insert(edits, text, rows);
 }
 
-/// Where rows go: after a table's last row, or after its delimiter line.
-fn rows_anchor(text: &str, table: &crate::model::views::TableView<'_>) -> usize {
-    match table.table.rows.last() {
-        Some(r) => r.span.end,
-        // After the delimiter line that follows the header.
-        None => edit::after_line(text, table.table.header.span.end).0,
+/// Where a table takes new rows, and how their cells are laid out: what
+/// appending needs of a parsed table, kept apart from it.
+struct RowSlot {
+    /// After the table's last row, or after its delimiter line.
+    anchor: usize,
+    /// The table's width, and each expected column's index in it.
+    width: usize,
+    columns: Vec<Option<usize>>,
+}
+
+impl RowSlot {
+    fn of(text: &str, table: &crate::model::views::TableView<'_>) -> RowSlot {
+        RowSlot {
+            anchor: match table.table.rows.last() {
+                Some(r) => r.span.end,
+                // After the delimiter line that follows the header.
+                None => edit::after_line(text, table.table.header.span.end).0,
+            },
+            width: table.table.header.cells.len(),
+            columns: table.columns.index.clone(),
+        }
+    }
+
+    /// Insert `rows` (cells in the expected column order), in order.
+    fn insert(&self, edits: &mut Edits, text: &str, rows: &[Vec<String>]) {
+        for values in rows {
+            let cells = ordered_cells(self.width, &self.columns, values);
+            edit::insert_line_after(edits, text, self.anchor, &edit::row(&cells));
+        }
     }
 }
 
