@@ -1072,8 +1072,13 @@ mod tests {
             }
             names.extend(cur);
         }
-        let mut paths = names.clone();
-        let mut layer = names.clone();
+        paths_of(&names)
+    }
+
+    /// Every path of one to three components, each one of `names`.
+    fn paths_of(names: &[String]) -> Vec<String> {
+        let mut paths = names.to_vec();
+        let mut layer = names.to_vec();
         for _ in 1..3 {
             layer = layer
                 .iter()
@@ -1221,16 +1226,7 @@ mod tests {
     /// Every path of up to three components over the family's names.
     fn family_universe() -> Vec<String> {
         let names = ["m1", "m2", "n1", "gen", "a", "a.rs", ".cfg", "é"];
-        let mut paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut layer = paths.clone();
-        for _ in 1..3 {
-            layer = layer
-                .iter()
-                .flat_map(|p| names.iter().map(move |n| format!("{p}/{n}")))
-                .collect();
-            paths.extend(layer.iter().cloned());
-        }
-        paths
+        paths_of(&names.map(String::from))
     }
 
     /// `got` decides as the full search's `want` did; a witness is in both
