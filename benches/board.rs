@@ -91,16 +91,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
 
 /// A repository holding a program of `n` tasks, committed.
 fn build(dir: &Path, n: usize) -> Result<(), String> {
-    let files = common::program(
-        &LAYOUT,
-        n,
-        &|i, m| CardScope {
-            group: format!("G{}", i / 4 + 1),
-            allowed: vec![format!("mod{m}/**")],
-            prohibited: vec![format!("mod{m}/gen/**")],
-        },
-        &|_, m| vec![format!("mod{m}/src/lib.rs")],
-    );
+    let files = common::program(&LAYOUT, n, &|i, m| CardScope::module(i, m, 4), &|_, m| {
+        vec![format!("mod{m}/src/lib.rs")]
+    });
     common::write_program(&dir.join(".orchestrator"), &files)
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     git(dir, &["init", "-q", "-b", "main"])?;

@@ -133,11 +133,7 @@ fn program(n: usize, group_size: usize) -> Vec<(String, String)> {
     common::program(
         &LAYOUT,
         n,
-        &|i, m| CardScope {
-            group: format!("G{}", i / group_size + 1),
-            allowed: vec![format!("mod{m}/**")],
-            prohibited: vec![format!("mod{m}/gen/**")],
-        },
+        &|i, m| CardScope::module(i, m, group_size),
         &|t, m| {
             let file = t.thing.replace(' ', "_");
             vec![
@@ -661,16 +657,10 @@ fn large(n: usize, scratch: &Path) -> Result<(), String> {
     let dir = scratch.join(format!("large{n}")).join(".orchestrator");
     generate(&dir, n).map_err(|e| format!("generate: {e}"))?;
     let ready_dir = scratch.join(format!("ready{n}")).join(".orchestrator");
-    let ready = common::program_all_ready(
-        &LAYOUT,
-        n,
-        &|i, m| CardScope {
-            group: format!("G{}", i / 4 + 1),
-            allowed: vec![format!("mod{m}/**")],
-            prohibited: vec![format!("mod{m}/gen/**")],
-        },
-        &|_, m| vec![format!("mod{m}/src/lib.rs")],
-    );
+    let ready =
+        common::program_all_ready(&LAYOUT, n, &|i, m| CardScope::module(i, m, 4), &|_, m| {
+            vec![format!("mod{m}/src/lib.rs")]
+        });
     write_program(&ready_dir, &ready).map_err(|e| format!("generate: {e}"))?;
     let small_dir = scratch.join("small2000").join(".orchestrator");
     generate(&small_dir, 2000).map_err(|e| format!("generate: {e}"))?;
@@ -794,13 +784,7 @@ fn group_program(cards: usize) -> Vec<(String, String)> {
             }],
             prohibited: vec![format!("mod{m}/gen/**")],
         },
-        &|t, m| {
-            let file = t.thing.replace(' ', "_");
-            vec![
-                format!("mod{m}/src/lib.rs"),
-                format!("mod{m}/src/{file}.rs"),
-            ]
-        },
+        &common::lib_and_source,
     )
 }
 

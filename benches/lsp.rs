@@ -79,18 +79,8 @@ fn program(n: usize) -> Vec<(String, String)> {
     common::program(
         &LAYOUT,
         n,
-        &|i, m| CardScope {
-            group: format!("G{}", i / 4 + 1),
-            allowed: vec![format!("mod{m}/**")],
-            prohibited: vec![format!("mod{m}/gen/**")],
-        },
-        &|t, m| {
-            let file = t.thing.replace(' ', "_");
-            vec![
-                format!("mod{m}/src/lib.rs"),
-                format!("mod{m}/src/{file}.rs"),
-            ]
-        },
+        &|i, m| CardScope::module(i, m, 4),
+        &common::lib_and_source,
     )
 }
 

@@ -409,6 +409,30 @@ pub struct CardScope {
     pub prohibited: Vec<String>,
 }
 
+impl CardScope {
+    /// The usual scope: task `i`'s own module `m`, its generated code
+    /// prohibited, in groups of `size` cards.
+    #[allow(dead_code)] // not every bench uses it
+    pub fn module(i: usize, m: usize, size: usize) -> CardScope {
+        CardScope {
+            group: format!("G{}", i / size + 1),
+            allowed: vec![format!("mod{m}/**")],
+            prohibited: vec![format!("mod{m}/gen/**")],
+        }
+    }
+}
+
+/// The usual Expected Artifacts: module `m`'s `lib.rs` and a source file
+/// named after the task's thing.
+#[allow(dead_code)] // not every bench uses it
+pub fn lib_and_source(t: &Task, m: usize) -> Vec<String> {
+    let file = t.thing.replace(' ', "_");
+    vec![
+        format!("mod{m}/src/lib.rs"),
+        format!("mod{m}/src/{file}.rs"),
+    ]
+}
+
 /// The card of task `t` (module `m`), in the group and scope `sc`.
 fn render_card(layout: &Layout, t: &Task, m: usize, sc: &CardScope) -> String {
     format!(
