@@ -71,19 +71,44 @@ pub const MAX_PATTERN_BYTES: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Pattern(std::sync::Arc<PatternInner>);
 
+///
+/// A large program holds tens of thousands of patterns for the whole run, so
+/// the texts a pattern derives (as written, normalised, its literal prefix)
+/// are ranges of one string, and the regex is derived when first asked for.
 #[derive(Debug)]
 struct PatternInner {
-    raw: String,
-    normalized: String,
+    /// The texts below, each once: `raw`, `normalized` and `prefix` are
+    /// ranges of it, and may be the same range.
+    text: Box<str>,
+    raw: Range,
+    normalized: Range,
+    /// Every matching path starts with this text.
+    prefix: Range,
     /// A string test for the common shapes (`dir/**`, a bare path), so most
     /// matching never builds a regex.
     fast: Option<Fast>,
     matcher: OnceLock<Option<meta::Regex>>,
-    regex: String,
-    /// Every matching path starts with this text.
-    prefix: String,
+    regex: OnceLock<Box<str>>,
     /// What every matching path's last components look like, when simple.
     tail: Option<Tail>,
+}
+
+/// A range of [`PatternInner::text`].
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    start: u32,
+    end: u32,
+}
+
+impl PatternInner {
+    fn get(&self, r: Range) -> &str {
+        &self.text[r.start as usize..r.end as usize]
+    }
+
+    fn tail_text(&self) -> &str {
+        let normalized = self.get(self.normalized);
+        self.tail.map_or("", |t| &normalized[t.start as usize..])
+    }
 }
 
 /// The components after a pattern's last `**` (all of them when it has
@@ -91,9 +116,10 @@ struct PatternInner {
 /// when each is simple enough to compare (`*` and `?` wildcards, no classes
 /// or alternatives). It prunes pairs literal prefixes cannot:
 /// `**/m1/*.rs` and `**/m2/*.rs` end in different directories.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Tail {
-    components: Vec<String>,
+    /// Where the components start in the normalised pattern.
+    start: u32,
     /// The pattern has no `**`: a match has exactly these components.
     exact: bool,
 }
@@ -103,27 +129,34 @@ impl Tail {
         if normalized.contains(['{', '}', '[', ']']) {
             return None;
         }
-        let parts: Vec<&str> = normalized.split('/').collect();
-        if parts.iter().any(|c| c.contains("**") && *c != "**") {
+        if normalized.split('/').any(|c| c.contains("**") && c != "**") {
             return None;
         }
-        let last = parts.iter().rposition(|c| *c == "**");
-        let tail = last.map_or(&parts[..], |i| &parts[i + 1..]);
+        // After the last `**` component; none when it is the last one.
+        let start = if normalized == "**" || normalized.ends_with("/**") {
+            normalized.len()
+        } else {
+            normalized.rfind("**/").map_or(0, |i| i + 3)
+        };
         Some(Tail {
-            components: tail.iter().map(|c| c.to_string()).collect(),
-            exact: last.is_none(),
+            start: start as u32,
+            exact: !normalized.split('/').any(|c| c == "**"),
         })
     }
 
-    /// Could some path end as both describe? `false` is certain.
-    fn compatible(&self, other: &Tail) -> bool {
-        if self.exact && other.exact && self.components.len() != other.components.len() {
+    /// The components of `text` (a tail's), last first.
+    fn components(text: &str) -> impl Iterator<Item = &str> {
+        text.rsplit('/').filter(move |_| !text.is_empty())
+    }
+
+    /// Could some path end as both describe (`a` and `b` their texts)?
+    /// `false` is certain.
+    fn compatible(&self, a: &str, other: &Tail, b: &str) -> bool {
+        if self.exact && other.exact && Tail::components(a).count() != Tail::components(b).count() {
             return false;
         }
-        self.components
-            .iter()
-            .rev()
-            .zip(other.components.iter().rev())
+        Tail::components(a)
+            .zip(Tail::components(b))
             .all(|(x, y)| components_compatible(x, y))
     }
 }
@@ -151,12 +184,13 @@ fn literal_tail(c: &str) -> &str {
     &c[c.rfind(['*', '?']).map_or(0, |i| i + 1)..]
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fast {
-    /// `dir/**`: every path starting with `dir/`.
-    Under(String),
-    /// A bare path: the path itself, or anything under it.
-    PathOrUnder(String),
+    /// `dir/**`: every path starting with `dir/` (the literal prefix).
+    Under,
+    /// A bare path (the literal prefix): the path itself, or anything
+    /// under it.
+    PathOrUnder,
 }
 
 /// The characters that make a pattern a glob rather than a literal path.
@@ -171,56 +205,86 @@ impl Pattern {
         if normalized.len() > MAX_PATTERN_BYTES {
             return Err(PatternError::TooComplex);
         }
-        let glob = GlobBuilder::new(&normalized)
+        // Built to check it; the regex is derived again when asked for.
+        GlobBuilder::new(&normalized)
             .literal_separator(true)
             .build()
             .map_err(|e| PatternError::Invalid(e.kind().to_string()))?;
-        let regex = glob.regex().to_string();
         // A bare path matches itself and what is under it: its whole text is
         // a prefix of every match. Otherwise, the literal directories.
         let fast = match &literal {
-            Some(l) => Some(Fast::PathOrUnder(l.clone())),
+            Some(_) => Some(Fast::PathOrUnder),
             None => normalized
                 .strip_suffix("/**")
                 .filter(|dir| !dir.contains(META))
-                .map(|dir| Fast::Under(format!("{dir}/"))),
+                .map(|_| Fast::Under),
         };
-        let prefix =
-            literal.unwrap_or_else(|| normalized[..literal_prefix_len(&normalized)].to_string());
         let tail = Tail::of(&normalized);
+        // One string: the raw text, the normalised one unless the same,
+        // the literal prefix unless a prefix of the normalised one.
+        let mut text = String::with_capacity(raw.len() + normalized.len());
+        let mut put = |s: &str| {
+            let start = text.len() as u32;
+            text.push_str(s);
+            Range {
+                start,
+                end: text.len() as u32,
+            }
+        };
+        let raw_at = put(raw);
+        let normalized_at = if normalized == raw {
+            raw_at
+        } else {
+            put(&normalized)
+        };
+        let prefix_at = match &literal {
+            Some(l) if *l == normalized => normalized_at,
+            Some(l) if *l == raw => raw_at,
+            Some(l) => put(l),
+            None => Range {
+                start: normalized_at.start,
+                end: normalized_at.start + literal_prefix_len(&normalized) as u32,
+            },
+        };
         Ok(Pattern(std::sync::Arc::new(PatternInner {
-            raw: raw.to_string(),
-            normalized,
+            text: text.into_boxed_str(),
+            raw: raw_at,
+            normalized: normalized_at,
+            prefix: prefix_at,
             fast,
             matcher: OnceLock::new(),
-            regex,
-            prefix,
+            regex: OnceLock::new(),
             tail,
         })))
     }
 
     /// The pattern as written.
     pub fn raw(&self) -> &str {
-        &self.0.raw
+        self.0.get(self.0.raw)
     }
 
     /// The pattern as compiled (`src/ui` becomes `src/ui/**`).
     pub fn normalized(&self) -> &str {
-        &self.0.normalized
+        self.0.get(self.0.normalized)
     }
 
     /// The regex globset derived from the normalised pattern (`(?-u)^...$`).
     pub fn regex(&self) -> &str {
-        &self.0.regex
+        self.0.regex.get_or_init(|| {
+            GlobBuilder::new(self.normalized())
+                .literal_separator(true)
+                .build()
+                .map_or_else(|_| "[^\\s\\S]".into(), |g| g.regex().into())
+        })
     }
 
     /// Does the repository-relative path `path` match?
     pub fn is_match(&self, path: &str) -> bool {
-        match &self.0.fast {
-            Some(Fast::Under(dir)) => return path.starts_with(dir.as_str()),
-            Some(Fast::PathOrUnder(p)) => {
+        match self.0.fast {
+            Some(Fast::Under) => return path.starts_with(self.literal_prefix()),
+            Some(Fast::PathOrUnder) => {
                 return path
-                    .strip_prefix(p.as_str())
+                    .strip_prefix(self.literal_prefix())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
             }
             None => {}
@@ -240,7 +304,7 @@ impl Pattern {
                         .utf8(false)
                         .dot_matches_new_line(true),
                 )
-                .build(&self.0.regex)
+                .build(self.regex())
                 .ok()
         });
         matcher
@@ -252,7 +316,7 @@ impl Pattern {
     /// used to prune pairs cheaply. Every path the pattern matches starts with
     /// it; it is empty or ends with `/`.
     pub fn literal_prefix(&self) -> &str {
-        &self.0.prefix
+        self.0.get(self.0.prefix)
     }
 
     /// Could some path match both patterns, judged by their literal
@@ -260,7 +324,7 @@ impl Pattern {
     pub fn may_intersect(&self, other: &Pattern) -> bool {
         prefixes_compatible(self.literal_prefix(), other.literal_prefix())
             && match (&self.0.tail, &other.0.tail) {
-                (Some(a), Some(b)) => a.compatible(b),
+                (Some(a), Some(b)) => a.compatible(self.0.tail_text(), b, other.0.tail_text()),
                 _ => true,
             }
     }
@@ -268,7 +332,7 @@ impl Pattern {
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.0.raw == other.0.raw && self.0.normalized == other.0.normalized
+        self.raw() == other.raw() && self.normalized() == other.normalized()
     }
 }
 
