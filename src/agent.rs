@@ -10,7 +10,7 @@ use crate::model::Program;
 use crate::model::program::Task;
 use crate::model::templates;
 use crate::model::views::FieldsView;
-use crate::source::Spanned;
+use crate::source::{Spanned, Text};
 
 /// What the prompt and argv are built from.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ pub struct TaskBrief {
     pub budget: Option<Budget>,
 }
 
-fn text(s: &Option<Spanned<String>>) -> String {
+fn text(s: &Option<Spanned<Text>>) -> String {
     s.as_ref()
         .map(|s| s.value.trim().to_string())
         .unwrap_or_default()

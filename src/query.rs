@@ -18,12 +18,12 @@ use crate::model::scope::{CardScope, effective_scope};
 use crate::model::{Program, TaskStatus};
 use crate::rules::ids::phase_of;
 use crate::scope::Scope;
-use crate::source::Spanned;
+use crate::source::{Spanned, Text};
 use crate::transition::Report;
 use crate::util::{did_you_mean, nearest};
 
 /// A field's text, trimmed; empty when absent.
-pub fn text(s: &Option<Spanned<String>>) -> String {
+pub fn text(s: &Option<Spanned<Text>>) -> String {
     s.as_ref()
         .map(|s| s.value.trim().to_string())
         .unwrap_or_default()

@@ -9,7 +9,7 @@ use comrak::{Arena, Options};
 use crate::diagnostic::Diagnostic;
 use crate::git::GitError;
 use crate::parse::markdown::code_spans;
-use crate::source::{Span, Spanned};
+use crate::source::{Span, Spanned, Text};
 
 use super::paths::{code_path, is_external, join, parent, percent_decode};
 use super::snippets::{self, Drift, Selector};
@@ -41,7 +41,7 @@ pub struct Link {
 #[derive(Debug, Default)]
 pub struct Scanned {
     pub links: Vec<Link>,
-    pub codes: Vec<Spanned<String>>,
+    pub codes: Vec<Spanned<Text>>,
     /// Heading slugs (GitHub's) and `id`/`name` attributes.
     pub anchors: Vec<String>,
     pub fences: Vec<Fence>,

@@ -8,7 +8,7 @@ use std::path::Path;
 use similar::TextDiff;
 
 use crate::error::Result;
-use crate::source::{Span, Spanned};
+use crate::source::{Span, Spanned, Text};
 
 use super::docs::{Fence, scan};
 
@@ -37,7 +37,7 @@ impl Selector {
 #[derive(Clone, Debug)]
 pub struct SnippetRef {
     /// The path as written, with the span of the value.
-    pub file: Spanned<String>,
+    pub file: Spanned<Text>,
     pub selector: Selector,
     /// The span of the `lines=`/`region=` value.
     pub selector_span: Span,
@@ -60,7 +60,7 @@ pub struct Drift {
 
 /// Tokens of an info string: `key=value` pairs (value optionally quoted)
 /// with the span of each value; words without `=` are skipped.
-fn pairs(info: &str, base: usize) -> Vec<(String, Spanned<String>)> {
+fn pairs(info: &str, base: usize) -> Vec<(String, Spanned<Text>)> {
     let bytes = info.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -95,7 +95,7 @@ fn pairs(info: &str, base: usize) -> Vec<(String, Spanned<String>)> {
             }
             out.push((
                 key.to_ascii_lowercase(),
-                Spanned::new(info[vs..ve].to_string(), Span::new(base + vs, base + ve)),
+                Spanned::new(info[vs..ve].into(), Span::new(base + vs, base + ve)),
             ));
         } else if i == start {
             i += 1;

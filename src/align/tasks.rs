@@ -12,7 +12,7 @@ use crate::model::views::FieldsView;
 use crate::model::{Document, TaskStatus};
 use crate::parse::markdown::Item;
 use crate::scope::{Pattern, Scope, match_files};
-use crate::source::{Span, Spanned};
+use crate::source::{Span, Spanned, Text};
 
 use super::paths::{is_external, join, parent};
 use super::{Cx, list, patterns};
@@ -238,7 +238,7 @@ pub fn governing(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
 
 /// A field's entries: its code spans (or comma-separated words) and its
 /// sublist's.
-fn entries(item: &Item) -> Vec<Spanned<String>> {
+fn entries(item: &Item) -> Vec<Spanned<Text>> {
     let mut out = Vec::new();
     if !(item.code.is_empty() && is_none_marker(&item.value.value)) {
         out.extend(item.entries());
@@ -290,7 +290,7 @@ pub fn coupled(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
 
 /// A path-like entry of Expected Artifacts: code spans without spaces, or
 /// words that look like file names.
-fn artifact_path(entry: &Spanned<String>, from_code: bool) -> Option<&str> {
+fn artifact_path(entry: &Spanned<Text>, from_code: bool) -> Option<&str> {
     let v = trim_path(&entry.value);
     if v.is_empty()
         || is_placeholder(v)
@@ -390,7 +390,7 @@ fn is_id_shaped(token: &str) -> bool {
 /// commands, or a test word (see [`TEST_WORDS`]) outside the task IDs
 /// (`ids`, and anything shaped like one) and log paths: `P1-TEST-01 done,
 /// see logs/P1-TEST-01.log` names none.
-fn names_tests(evidence: &str, commands: &[Spanned<String>], ids: &[&str]) -> bool {
+fn names_tests(evidence: &str, commands: &[Spanned<Text>], ids: &[&str]) -> bool {
     if commands.iter().any(|c| {
         let c = c.value.trim().trim_matches('`').trim();
         !c.is_empty() && evidence.contains(c)
@@ -507,7 +507,7 @@ pub(crate) fn charges(cx: &Cx<'_>, files: &[&str]) -> Charges {
 /// The help for a task charged with changes whose evidence names no test:
 /// run the tests and record what they showed, whatever it is. Never a
 /// `--result pass` for work no one checked.
-fn record_help(task: &crate::model::Task, commands: &[Spanned<String>]) -> String {
+fn record_help(task: &crate::model::Task, commands: &[Spanned<Text>]) -> String {
     let tests = if commands.is_empty() {
         "its Tests/checks".to_string()
     } else {
@@ -887,7 +887,7 @@ mod tests {
     #[test]
     fn evidence_names_a_test_not_an_id_or_a_log_path() {
         let ids = ["P1-TEST-01", "P2-CHECK-02"];
-        let none: Vec<Spanned<String>> = Vec::new();
+        let none: Vec<Spanned<Text>> = Vec::new();
         let named = |e: &str| names_tests(e, &none, &ids);
         for yes in [
             "`cargo test` 12 passed",
@@ -910,7 +910,7 @@ mod tests {
         ] {
             assert!(!named(no), "{no}");
         }
-        let commands = vec![Spanned::new("`just ci`".to_string(), Span::empty(0))];
+        let commands = vec![Spanned::new("`just ci`".into(), Span::empty(0))];
         assert!(names_tests("just ci: ok", &commands, &ids));
     }
 

@@ -241,7 +241,7 @@ pub struct Board {
     pub history_note: Option<String>,
 }
 
-fn text(s: &Option<crate::source::Spanned<String>>) -> String {
+fn text(s: &Option<crate::source::Spanned<crate::source::Text>>) -> String {
     s.as_ref()
         .map(|s| crate::util::one_line(s.value.trim()))
         .unwrap_or_default()
@@ -265,7 +265,7 @@ impl Board {
                 .phases
                 .iter()
                 .map(|p| Phase {
-                    id: p.id.value.clone(),
+                    id: p.id.value.to_string(),
                     name: crate::util::one_line(&p.name),
                 })
                 .collect();
@@ -580,7 +580,7 @@ fn timeline(index: &Index, history: &[crate::git::OrchCommit]) -> Vec<Entry> {
     for (i, r) in index.ledger.iter().enumerate() {
         entries.push(Entry {
             time: time_of_row[i],
-            tasks: vec![r.task.value.clone()],
+            tasks: vec![r.task.value.to_string()],
             kind: EntryKind::Row {
                 result: text(&r.result_text),
                 owner: text(&r.skill),

@@ -290,7 +290,7 @@ pub fn new(args: &NewArgs, g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         ));
     };
     // The cells as written: code spans kept.
-    let text = |s: &Option<crate::source::Spanned<String>>, or: &str| {
+    let text = |s: &Option<crate::source::Spanned<crate::source::Text>>, or: &str| {
         task.cell_markdown(&program, s)
             .unwrap_or_else(|| or.to_string())
     };

@@ -353,7 +353,7 @@ fn write(ws: &Workspace, program: &Program, groups: &[(String, Vec<&Task>)]) -> 
             let globs = |pick: fn(&CardScope) -> &[crate::model::scope::Glob]| -> Vec<String> {
                 scope
                     .as_ref()
-                    .map(|s| pick(s).iter().map(|g| g.text.value.clone()).collect())
+                    .map(|s| pick(s).iter().map(|g| g.text.value.to_string()).collect())
                     .unwrap_or_default()
             };
             sheet_tasks.push(SheetTask {

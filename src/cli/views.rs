@@ -186,7 +186,7 @@ pub fn status(g: &Global, out: &mut dyn Write) -> Result<Outcome> {
         let group = t
             .group
             .as_ref()
-            .map_or("-".to_string(), |g| g.value.clone());
+            .map_or("-".to_string(), |g| g.value.to_string());
         writeln!(
             out,
             "{:w$}  {:11}  {:7}  {:ow$}  {:5}  {note}",
@@ -468,7 +468,7 @@ pub fn graph(args: &GraphArgs, g: &Global, out: &mut dyn Write) -> Result<Outcom
             PlanView::of(p)
                 .phases
                 .iter()
-                .map(|ph| (ph.id.value.clone(), ph.name.clone()))
+                .map(|ph| (ph.id.value.to_string(), ph.name.clone()))
                 .collect()
         })
         .unwrap_or_default();

@@ -152,7 +152,7 @@ pub(super) fn describe(world: &World, task: &Task) -> String {
     }
     match index.last_row(task) {
         Some(row) => {
-            let cell = |c: &Option<crate::source::Spanned<String>>| {
+            let cell = |c: &Option<crate::source::Spanned<crate::source::Text>>| {
                 c.as_ref().map_or("", |c| c.value.trim()).to_string()
             };
             line(
@@ -283,8 +283,8 @@ pub(super) fn symbols(cx: &Cx<'_>, p: DocumentSymbolParams) -> Option<DocumentSy
             .map(|(k, v)| {
                 let range = at.lines.range(k.span.cover(v.span));
                 symbol(
-                    k.value.clone(),
-                    v.value.as_scalar(),
+                    k.value.to_string(),
+                    v.value.as_scalar().map(String::from),
                     SymbolKind::PROPERTY,
                     range,
                     at.lines.range(k.span),
@@ -294,7 +294,7 @@ pub(super) fn symbols(cx: &Cx<'_>, p: DocumentSymbolParams) -> Option<DocumentSy
             .collect();
         top.push(symbol(
             "front matter".to_string(),
-            doc.kind_text.as_ref().map(|k| k.value.clone()),
+            doc.kind_text.as_ref().map(|k| k.value.to_string()),
             SymbolKind::NAMESPACE,
             at.lines.range(fm.span),
             at.lines.range(fm.span),
@@ -348,7 +348,7 @@ pub(super) fn symbols(cx: &Cx<'_>, p: DocumentSymbolParams) -> Option<DocumentSy
         stack.push((
             section.level,
             symbol(
-                section.heading.value.clone(),
+                section.heading.value.to_string(),
                 None,
                 SymbolKind::STRING,
                 range,

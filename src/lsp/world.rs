@@ -181,10 +181,11 @@ impl World {
                         // The document as it was, patched where it can be.
                         let was =
                             std::mem::replace(&mut self.program.docs[i], Document::parse(id, ""));
-                        self.program.docs[i] = was.edited(&old_text, &text);
+                        let new = self.program.file(id).text.clone();
+                        self.program.docs[i] = was.edited(&old_text, &new);
                     }
                     None => {
-                        let doc = Document::parse(id, &text);
+                        let doc = Document::parse_shared(id, &self.program.file(id).text);
                         debug_assert!(was_unreadable);
                         // Documents stay in file order: find its place.
                         let at = self.program.docs.partition_point(|d| d.file < id);

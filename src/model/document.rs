@@ -4,7 +4,9 @@
 use crate::parse::frontmatter::{self, Split};
 use crate::parse::markdown::{self, Block, BlockKind, Body, Item, Table};
 use crate::parse::yaml::{self, Node, Value, YamlError};
-use crate::source::{FileId, Span, Spanned};
+use arcstr::ArcStr;
+
+use crate::source::{FileId, Span, Spanned, Text};
 
 use super::status::Kind;
 use super::templates;
@@ -26,7 +28,7 @@ pub enum Front {
 #[derive(Clone, Debug, Default)]
 pub struct FrontMatter {
     /// Key, value, in file order.
-    pub entries: Vec<(Spanned<String>, Node)>,
+    pub entries: Vec<(Spanned<Text>, Node)>,
     /// The YAML text between the delimiters.
     pub span: Span,
     /// Keys that are not strings (`1: x`, `[a]: b`).
@@ -41,7 +43,7 @@ impl FrontMatter {
             .map(|(_, v)| v)
     }
 
-    pub fn key(&self, key: &str) -> Option<&Spanned<String>> {
+    pub fn key(&self, key: &str) -> Option<&Spanned<Text>> {
         self.entries
             .iter()
             .find(|(k, _)| k.value == key)
@@ -50,7 +52,7 @@ impl FrontMatter {
 
     /// A scalar value as text with its span. Strings, numbers and booleans
     /// are scalars; a list or mapping is not.
-    pub fn scalar(&self, key: &str) -> Option<Spanned<String>> {
+    pub fn scalar(&self, key: &str) -> Option<Spanned<Text>> {
         let node = self.get(key)?;
         node.value.as_scalar().map(|s| Spanned::new(s, node.span))
     }
@@ -62,7 +64,7 @@ pub struct Document {
     pub front: Front,
     pub body: Body,
     /// `kind:` as written, with its span, when it is a scalar.
-    pub kind_text: Option<Spanned<String>>,
+    pub kind_text: Option<Spanned<Text>>,
     pub kind: Option<Kind>,
     /// Where the body starts in the file.
     pub body_start: usize,
@@ -77,30 +79,47 @@ pub struct Document {
 /// them what was read of them, so an edit re-reads only its own document.
 /// A document moved to another file id ([`Document::moved_to`]) starts
 /// afresh (what is kept names the file).
+///
+/// Each is boxed: a document holds one or two of them, and every document
+/// of a large program carries the empty slots.
 #[derive(Clone, Debug, Default)]
 pub struct Memo {
     /// A card's scope ([`super::scope::CardScope::of_task`]).
-    pub(crate) scope: std::sync::OnceLock<super::scope::CardScope>,
+    pub(crate) scope: std::sync::OnceLock<Box<super::scope::CardScope>>,
     /// The skill a ticket's `Owner Skill` or a card's `Skill` names, by
     /// the kind it was read as.
-    pub(crate) skill: [std::sync::OnceLock<Option<Spanned<String>>>; 2],
+    pub(crate) skill: [std::sync::OnceLock<Option<Box<Spanned<Text>>>>; 2],
     /// A ticket's Expected Artifacts: each entry, and the code spans of
     /// the item and its sub-items.
-    pub(crate) artifact_entries: std::sync::OnceLock<Vec<Spanned<String>>>,
-    pub(crate) artifact_spans: std::sync::OnceLock<Vec<Spanned<String>>>,
+    pub(crate) artifact_entries: std::sync::OnceLock<Box<[Spanned<Text>]>>,
+    pub(crate) artifact_spans: std::sync::OnceLock<Box<[Spanned<Text>]>>,
 }
 
 impl Document {
+    /// The document in `text`; its texts own their bytes.
     pub fn parse(file: FileId, text: &str) -> Document {
+        Document::parse_in(file, text, None)
+    }
+
+    /// The document in `text`; its texts share `text` where they are
+    /// exactly as written ([`Text`]), which a program keeps whole anyway.
+    pub fn parse_shared(file: FileId, text: &ArcStr) -> Document {
+        Document::parse_in(file, text, Some(text))
+    }
+
+    fn parse_in(file: FileId, text: &str, shared: Option<&ArcStr>) -> Document {
         let (front, body_start) = match frontmatter::split(text) {
             Split::Missing { body_start } => (Front::Missing, body_start),
             Split::Unclosed { open } => (Front::Unclosed(open), text.len()),
             Split::Found {
                 yaml, body_start, ..
-            } => (parse_front(&text[yaml.start..yaml.end], yaml), body_start),
+            } => (parse_front(text, yaml, shared), body_start),
         };
         let body = if body_start < text.len() {
-            markdown::parse(&text[body_start..], body_start)
+            match shared {
+                Some(file) => markdown::parse_shared(file, body_start),
+                None => markdown::parse(&text[body_start..], body_start),
+            }
         } else {
             Body::default()
         };
@@ -123,8 +142,9 @@ impl Document {
     /// The document after its file's text went from `old` to `new`: the
     /// edited table row alone parsed again when the edit lies inside one
     /// ([`Body::patch_row`]: a cell of the plan's backlog), else the whole
-    /// text. Either way, what [`Document::parse`] makes of `new`.
-    pub fn edited(mut self, old: &str, new: &str) -> Document {
+    /// text (sharing `new`). Either way, what [`Document::parse`] makes of
+    /// `new`.
+    pub fn edited(mut self, old: &str, new: &ArcStr) -> Document {
         let file = self.file;
         let (a, b) = (old.as_bytes(), new.as_bytes());
         let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
@@ -144,7 +164,7 @@ impl Document {
                 .body
                 .patch_row(new, old_end, Span::new(prefix, new_end))
         {
-            return Document::parse(file, new);
+            return Document::parse_shared(file, new);
         }
         self.memo = Memo::default();
         debug_assert_eq!(
@@ -172,7 +192,7 @@ impl Document {
     }
 
     /// The front matter's `id`, as text.
-    pub fn id(&self) -> Option<Spanned<String>> {
+    pub fn id(&self) -> Option<Spanned<Text>> {
         self.front()?.scalar("id")
     }
 
@@ -215,17 +235,21 @@ impl Document {
 
     /// The section titled `<prefix>: <ID>` (e.g. `Dispatch Ticket: P1-UI-01`),
     /// with the ID and its span.
-    pub fn titled(&self, prefix: &str) -> Option<(Section<'_>, Option<Spanned<String>>)> {
+    pub fn titled(&self, prefix: &str) -> Option<(Section<'_>, Option<Spanned<Text>>)> {
         let section = self.section(|h| heading_prefix(h, prefix).is_some())?;
-        let id = heading_prefix(&section.heading.value, prefix).map(|rest| rest.to_string());
+        let id = heading_prefix(&section.heading.value, prefix);
         let id = id.and_then(|id| {
             let raw_start = section.heading.span.start;
             // The ID is the heading's tail; find it in the heading's own text.
             let heading_len = section.heading.span.len();
             let off = section.heading.value.rfind(&id)?;
             let start = raw_start + off;
-            (off + id.len() <= heading_len || heading_len == 0)
-                .then(|| Spanned::new(id.clone(), Span::new(start, start + id.len())))
+            (off + id.len() <= heading_len || heading_len == 0).then(|| {
+                Spanned::new(
+                    section.heading.value.slice(off..off + id.len()),
+                    Span::new(start, start + id.len()),
+                )
+            })
         });
         Some((section, id))
     }
@@ -239,8 +263,12 @@ pub fn heading_prefix<'h>(heading: &'h str, prefix: &str) -> Option<&'h str> {
         .then(|| rest.trim())
 }
 
-fn parse_front(yaml_text: &str, yaml_span: Span) -> Front {
-    match yaml::parse(yaml_text, yaml_span.start) {
+fn parse_front(text: &str, yaml_span: Span, shared: Option<&ArcStr>) -> Front {
+    let parsed = match shared {
+        Some(file) => yaml::parse_shared(file, yaml_span),
+        None => yaml::parse(&text[yaml_span.range()], yaml_span.start),
+    };
+    match parsed {
         Err(e) => Front::Invalid(e),
         Ok(Node {
             value: Value::Map(entries),
@@ -267,7 +295,7 @@ fn parse_front(yaml_text: &str, yaml_span: Span) -> Front {
 #[derive(Clone, Copy, Debug)]
 pub struct Section<'d> {
     pub level: u8,
-    pub heading: &'d Spanned<String>,
+    pub heading: &'d Spanned<Text>,
     /// The heading line.
     pub span: Span,
     pub blocks: &'d [Block],
@@ -292,7 +320,7 @@ impl<'d> Section<'d> {
 
     pub fn table(&self) -> Option<&'d Table> {
         self.blocks.iter().find_map(|b| match &b.kind {
-            BlockKind::Table(t) => Some(t),
+            BlockKind::Table(t) => Some(&**t),
             _ => None,
         })
     }
@@ -333,6 +361,7 @@ impl Columns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::markdown::Item;
     use proptest::prelude::*;
 
     const PLAN: &str = "---\nkind: plan\nid: PLAN\n---\n\n## Goal\nShip it.\n\n## Backlog\n| Branch ID | Objective | Owner Skill | Dependencies | Done Criteria |\n|---|---|---|---|---|\n| P1-A-01 | Write `a.rs` | development-implementer | - | Tests pass |\n| P1-A-02 | Esc \\| pipe | qa-test-engineer | P1-A-01 | *Done* |\r\n| P1-A-03 | Last | technical-writer | P1-A-01, P1-A-02 | ok |\n\n- Note: after the table\n  - Sub: `x`\n\n## Tail\n| a | b |\n|:-|-:|\n| 1 | 2 |";
@@ -365,12 +394,117 @@ mod tests {
                 end += 1;
             }
             let new = format!("{}{with}{}", &PLAN[..at], &PLAN[end..]);
-            let doc = Document::parse(FileId(3), PLAN).edited(PLAN, &new);
+            let doc = Document::parse(FileId(3), PLAN).edited(PLAN, &ArcStr::from(new.as_str()));
             prop_assert_eq!(
                 format!("{doc:?}"),
                 format!("{:?}", Document::parse(FileId(3), &new))
             );
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// A document whose texts share its file reads exactly as one whose
+        /// texts are copies, whatever the text.
+        #[test]
+        fn a_shared_parse_reads_as_an_owned_one((at, len, with) in edit()) {
+            let mut at = at;
+            while !PLAN.is_char_boundary(at) {
+                at -= 1;
+            }
+            let end = (at + len..=PLAN.len())
+                .find(|&e| PLAN.is_char_boundary(e))
+                .unwrap_or(PLAN.len());
+            let new = format!("{}{with}{}", &PLAN[..at], &PLAN[end..]);
+            prop_assert_eq!(
+                format!("{:?}", Document::parse_shared(FileId(3), &ArcStr::from(new.as_str()))),
+                format!("{:?}", Document::parse(FileId(3), &new))
+            );
+        }
+    }
+
+    /// Every document under `testdata/` and the bundled example reads the
+    /// same shared and copied.
+    #[test]
+    fn the_fixtures_read_the_same_shared() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["testdata", ".orchestrator.example"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)) {
+                let entry = entry.unwrap();
+                if entry.path().extension().is_none_or(|e| e != "md") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                assert_eq!(
+                    format!(
+                        "{:?}",
+                        Document::parse_shared(FileId(0), &ArcStr::from(text.as_str()))
+                    ),
+                    format!("{:?}", Document::parse(FileId(0), &text)),
+                    "{}",
+                    entry.path().display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 100, "only {seen} documents");
+    }
+
+    /// What a card, a ticket and a plan row say as written is a slice of
+    /// the file, not a copy: labels, plain values, a value that is one
+    /// code span, code spans, cells, front matter keys and plain scalars.
+    /// Only text that reads differently from the file (a value with several
+    /// code spans loses their backticks) is copied.
+    #[test]
+    fn texts_as_written_share_the_file() {
+        let text = ArcStr::from(
+            "---\nkind: card\nid: P1-A-01\n---\n\n## Codex Execution Card: P1-A-01\n- Skill: development-implementer\n- Allowed Scope:\n  - Files/paths: `src/a/**`\n- Commands to run: `cargo test`, `cargo fmt`\n\n| Branch ID | Objective |\n|---|---|\n| `P1-A-01` | Write it |\n",
+        );
+        let doc = Document::parse_shared(FileId(0), &text);
+        let fm = doc.front().unwrap();
+        assert!(fm.entries.iter().all(|(k, _)| k.value.is_slice_of(&text)));
+        let Some(Value::String(id)) = fm.get("id").map(|n| &n.value) else {
+            panic!("no id");
+        };
+        assert!(id.is_slice_of(&text));
+        assert!(doc.kind_text.as_ref().unwrap().value.is_slice_of(&text));
+        let items: Vec<&Item> = doc
+            .body
+            .blocks
+            .iter()
+            .filter_map(|b| match &b.kind {
+                BlockKind::List(items) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .flat_map(|i| std::iter::once(i).chain(i.children.iter()))
+            .collect();
+        assert_eq!(items.len(), 4);
+        for item in &items {
+            assert!(item.label.as_ref().unwrap().value.is_slice_of(&text));
+            assert!(item.code.iter().all(|c| c.value.is_slice_of(&text)));
+        }
+        assert!(items[0].value.value.is_slice_of(&text), "a plain value");
+        assert_eq!(items[2].value.value, "src/a/**");
+        assert!(items[2].value.value.is_slice_of(&text), "one code span");
+        assert_eq!(items[3].value.value, "cargo test, cargo fmt");
+        assert!(
+            !items[3].value.value.is_slice_of(&text),
+            "reads differently"
+        );
+        let table = doc.body.blocks.iter().find_map(|b| match &b.kind {
+            BlockKind::Table(t) => Some(t),
+            _ => None,
+        });
+        let row = &table.unwrap().rows[0];
+        assert_eq!(row.cells[0].text, "P1-A-01");
+        assert!(row.cells.iter().all(|c| c.text.is_slice_of(&text)));
+        // Parsed without a file to share, every text is a copy.
+        let owned = Document::parse(FileId(0), &text);
+        assert!(!owned.front().unwrap().entries[0].0.value.is_slice_of(&text));
     }
 
     /// One-character edits inside backlog cells take the patch, and end
@@ -391,7 +525,7 @@ mod tests {
                 if body.patch_row(&new, PLAN.len() - s, Span::new(p, new.len() - s)) {
                     patched += 1;
                 }
-                let edited = doc.clone().edited(PLAN, &new);
+                let edited = doc.clone().edited(PLAN, &ArcStr::from(new.as_str()));
                 assert_eq!(
                     format!("{edited:?}"),
                     format!("{:?}", Document::parse(FileId(1), &new)),

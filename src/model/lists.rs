@@ -14,7 +14,7 @@
 //! to emphasis.
 
 use crate::parse::markdown::{Cell, Item};
-use crate::source::{Span, Spanned};
+use crate::source::{Span, Spanned, Text};
 
 use super::templates::{is_none_marker, is_placeholder};
 
@@ -22,9 +22,9 @@ use super::templates::{is_none_marker, is_placeholder};
 #[derive(Clone, Debug, Default)]
 pub struct Listed {
     /// The entries, in the order written, each with its span.
-    pub entries: Vec<Spanned<String>>,
+    pub entries: Vec<Spanned<Text>>,
     /// Text that is not an entry (a remark), with its span.
-    pub prose: Vec<Spanned<String>>,
+    pub prose: Vec<Spanned<Text>>,
     /// The field says "nothing" (`none`, `-`, `n/a`).
     pub none: bool,
     /// The field is empty, or only a placeholder (`<...>`, TBD):
@@ -36,7 +36,7 @@ pub struct Listed {
 /// run of plain text between separators.
 #[derive(Clone, Debug)]
 struct Piece {
-    text: String,
+    text: Text,
     span: Span,
     code: bool,
 }
@@ -50,11 +50,11 @@ fn entry_separator(c: char) -> bool {
 /// offsets, sorted.
 fn code_regions<'c>(
     text: &str,
-    code: &'c [Spanned<String>],
+    code: &'c [Spanned<Text>],
     region: Span,
-) -> Vec<(Span, &'c Spanned<String>)> {
+) -> Vec<(Span, &'c Spanned<Text>)> {
     let bytes = text.as_bytes();
-    let mut out: Vec<(Span, &Spanned<String>)> = code
+    let mut out: Vec<(Span, &Spanned<Text>)> = code
         .iter()
         .filter(|c| c.span.start >= region.start && c.span.end <= region.end)
         .map(|c| {
@@ -82,7 +82,7 @@ fn code_regions<'c>(
 
 /// Split `region` of `text` into code pieces and plain pieces, each plain
 /// piece a stretch between entry separators (`,` `;`) or code spans.
-fn pieces(text: &str, code: &[Spanned<String>], region: Span) -> Vec<Piece> {
+fn pieces(text: &str, code: &[Spanned<Text>], region: Span) -> Vec<Piece> {
     let region = Span::new(region.start.min(text.len()), region.end.min(text.len()));
     let codes = code_regions(text, code, region);
     let mut out = Vec::new();
@@ -99,7 +99,7 @@ fn pieces(text: &str, code: &[Spanned<String>], region: Span) -> Vec<Piece> {
             if !trimmed.is_empty() {
                 let s = start + lead;
                 out.push(Piece {
-                    text: trimmed.to_string(),
+                    text: trimmed.into(),
                     span: Span::new(s, s + trimmed.len()),
                     code: false,
                 });
@@ -154,7 +154,7 @@ fn path_like(word: &str) -> bool {
 }
 
 /// The words of a plain piece, each with its span, `and` dropped.
-fn words(piece: &Piece) -> Vec<Spanned<String>> {
+fn words(piece: &Piece) -> Vec<Spanned<Text>> {
     let mut out = Vec::new();
     let mut offset = 0;
     for word in piece.text.split_whitespace() {
@@ -166,7 +166,10 @@ fn words(piece: &Piece) -> Vec<Spanned<String>> {
             continue;
         }
         let s = piece.span.start + at;
-        out.push(Spanned::new(word.to_string(), Span::new(s, s + word.len())));
+        out.push(Spanned::new(
+            piece.text.slice(at..at + word.len()),
+            Span::new(s, s + word.len()),
+        ));
     }
     out
 }
@@ -178,7 +181,7 @@ fn only_punctuation(text: &str) -> bool {
 }
 
 /// Read one value region (an item's own text) as paths.
-fn read_paths_in(text: &str, code: &[Spanned<String>], region: Span, out: &mut Listed) {
+fn read_paths_in(text: &str, code: &[Spanned<Text>], region: Span, out: &mut Listed) {
     for piece in pieces(text, code, region) {
         if piece.code {
             // One code span may still list several: `a/**, b/**`.
@@ -203,7 +206,8 @@ fn read_paths_in(text: &str, code: &[Spanned<String>], region: Span, out: &mut L
                     continue;
                 }
                 let span = Span::new(w.span.start, w.span.start + value.len());
-                out.entries.push(Spanned::new(unescape(&value), span));
+                out.entries
+                    .push(Spanned::new(unescape(&value).into(), span));
             }
         } else {
             out.prose.push(Spanned::new(piece.text.clone(), piece.span));
@@ -213,7 +217,7 @@ fn read_paths_in(text: &str, code: &[Spanned<String>], region: Span, out: &mut L
 
 /// A code span's content split on `, ` and `; ` (a comma without a space
 /// is a glob's `{a,b}`).
-fn split_listed(value: &Spanned<String>) -> Vec<Spanned<String>> {
+fn split_listed(value: &Spanned<Text>) -> Vec<Spanned<Text>> {
     let text = &value.value;
     let mut out = Vec::new();
     let mut start = 0;
@@ -230,7 +234,10 @@ fn split_listed(value: &Spanned<String>) -> Vec<Spanned<String>> {
             let t = piece.trim();
             if !t.is_empty() {
                 let s = value.span.start + start + lead;
-                out.push(Spanned::new(t.to_string(), Span::new(s, s + t.len())));
+                out.push(Spanned::new(
+                    text.slice(start + lead..start + lead + t.len()),
+                    Span::new(s, s + t.len()),
+                ));
             }
             start = i + 1;
         }
@@ -284,7 +291,7 @@ fn read_child(child: &Item, text: &str, out: &mut Listed) {
             .find(':')
             .map_or(label.span.end, |i| label.span.end + i + 1);
         out.prose.push(Spanned::new(
-            format!("{}:", label.value.trim()),
+            format!("{}:", label.value.trim()).into(),
             Span::new(label.span.start, colon),
         ));
     }
@@ -302,9 +309,9 @@ fn read_child(child: &Item, text: &str, out: &mut Listed) {
 pub struct Deps {
     /// Every ID-shaped entry: task IDs, and entries that look like IDs but
     /// name no task (`dep-unknown`) or break the syntax (`id-invalid`).
-    pub ids: Vec<Spanned<String>>,
+    pub ids: Vec<Spanned<Text>>,
     /// Text that is not an ID (`(after review)`, `once Dana signs off`).
-    pub prose: Vec<Spanned<String>>,
+    pub prose: Vec<Spanned<Text>>,
 }
 
 /// Read a Dependencies cell: IDs in code spans or not, separated by commas,
@@ -375,7 +382,7 @@ pub fn read_deps(cell: &Cell, text: &str, is_task: &dyn Fn(&str) -> bool) -> Dep
     let flush = |run: &mut Option<Span>, out: &mut Deps| {
         if let Some(span) = run.take() {
             out.prose
-                .push(Spanned::new(text[span.start..span.end].to_string(), span));
+                .push(Spanned::new(text[span.start..span.end].into(), span));
         }
     };
     for (word, span, code) in tokens {
@@ -397,7 +404,7 @@ pub fn read_deps(cell: &Cell, text: &str, is_task: &dyn Fn(&str) -> bool) -> Dep
             Some(id) => {
                 flush(&mut run, &mut out);
                 let span = Span::new(span.start, span.start + id.len());
-                out.ids.push(Spanned::new(id, span));
+                out.ids.push(Spanned::new(id.into(), span));
             }
             None => run = Some(run.map_or(span, |r| r.cover(span))),
         }
@@ -428,7 +435,7 @@ mod tests {
             // Every span points at the text it came from (escapes aside).
             assert_eq!(
                 unescape(&src[e.span.start..e.span.end]),
-                e.value,
+                e.value.as_str(),
                 "span of {e:?}"
             );
         }
@@ -436,8 +443,8 @@ mod tests {
             assert_eq!(&src[p.span.start..p.span.end], p.value, "span of {p:?}");
         }
         (
-            l.entries.into_iter().map(|e| e.value).collect(),
-            l.prose.into_iter().map(|e| e.value).collect(),
+            l.entries.into_iter().map(|e| e.value.into()).collect(),
+            l.prose.into_iter().map(|e| e.value.into()).collect(),
             l.none,
         )
     }
@@ -501,8 +508,8 @@ mod tests {
             assert_eq!(&src[e.span.start..e.span.end], e.value, "span of {e:?}");
         }
         (
-            d.ids.into_iter().map(|e| e.value).collect(),
-            d.prose.into_iter().map(|e| e.value).collect(),
+            d.ids.into_iter().map(|e| e.value.into()).collect(),
+            d.prose.into_iter().map(|e| e.value.into()).collect(),
         )
     }
 

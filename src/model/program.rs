@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, ConfigError};
 use crate::parse::markdown::Cell;
-use crate::source::{FileId, SourceFile, Span, Spanned};
+use crate::source::{FileId, SourceFile, Span, Spanned, Text};
 
 use super::document::Document;
 use super::status::{Kind, Outcome, TaskStatus};
@@ -585,7 +585,8 @@ fn parse_all(inputs: Vec<Pending>, first: usize, fetch: Option<&dyn Fetch>) -> V
             let input = pending.read(reader);
             match decode(input.bytes) {
                 Ok(text) => {
-                    let doc = Document::parse(id, &text);
+                    let text: arcstr::ArcStr = text.into();
+                    let doc = Document::parse_shared(id, &text);
                     (SourceFile::new(input.path, input.abs_path, text), Ok(doc))
                 }
                 Err(reason) => (SourceFile::new(input.path, input.abs_path, ""), Err(reason)),
@@ -691,12 +692,12 @@ pub struct At {
 pub struct LedgerRow {
     pub file: FileId,
     pub row: Span,
-    pub task: Spanned<String>,
-    pub skill: Option<Spanned<String>>,
-    pub evidence: Option<Spanned<String>>,
-    pub result_text: Option<Spanned<String>>,
+    pub task: Spanned<Text>,
+    pub skill: Option<Spanned<Text>>,
+    pub evidence: Option<Spanned<Text>>,
+    pub result_text: Option<Spanned<Text>>,
     pub result: Option<Outcome>,
-    pub next: Option<Spanned<String>>,
+    pub next: Option<Spanned<Text>>,
 }
 
 /// One row of Unverified Items.
@@ -704,9 +705,9 @@ pub struct LedgerRow {
 pub struct UnverifiedRow {
     pub file: FileId,
     pub row: Span,
-    pub item: Spanned<String>,
-    pub risk: Spanned<String>,
-    pub owner: Spanned<String>,
+    pub item: Spanned<Text>,
+    pub risk: Spanned<Text>,
+    pub owner: Spanned<Text>,
 }
 
 /// A task: a backlog row joined with its ticket, card and ledger rows.
@@ -715,13 +716,13 @@ pub struct Task {
     pub id: String,
     /// The Branch ID cell.
     pub at: At,
-    pub objective: Option<Spanned<String>>,
-    pub skill: Option<Spanned<String>>,
-    pub deps: Vec<Spanned<String>>,
+    pub objective: Option<Spanned<Text>>,
+    pub skill: Option<Spanned<Text>>,
+    pub deps: Vec<Spanned<Text>>,
     /// Text in the Dependencies cell that is not an ID (`(after review)`):
     /// `dep-unreadable` reports it.
-    pub dep_prose: Vec<Spanned<String>>,
-    pub done_criteria: Option<Spanned<String>>,
+    pub dep_prose: Vec<Spanned<Text>>,
+    pub done_criteria: Option<Spanned<Text>>,
     /// Index into `Program::docs`.
     pub ticket: Option<usize>,
     pub card: Option<usize>,
@@ -731,7 +732,7 @@ pub struct Task {
     pub status_known: bool,
     /// Where the status is written (the ticket's `status:` value).
     pub status_at: Option<At>,
-    pub group: Option<Spanned<String>>,
+    pub group: Option<Spanned<Text>>,
     /// Indexes into `Index::ledger`, in table order.
     pub rows: Vec<usize>,
 }
@@ -740,11 +741,7 @@ impl Task {
     /// One of the task's backlog cells (`objective`, `done_criteria`) as
     /// the lead wrote it: code spans and escapes kept, trimmed; `None`
     /// when absent or empty. What `orch new` and `orch split` copy.
-    pub fn cell_markdown(
-        &self,
-        program: &Program,
-        cell: &Option<Spanned<String>>,
-    ) -> Option<String> {
+    pub fn cell_markdown(&self, program: &Program, cell: &Option<Spanned<Text>>) -> Option<String> {
         let cell = cell.as_ref()?;
         let text = program.file(self.at.file).slice(cell.span).trim();
         // A span that does not hold the cell's text (an empty cell spans
@@ -766,10 +763,10 @@ pub struct Index {
     pub ledger: Vec<LedgerRow>,
     pub unverified: Vec<UnverifiedRow>,
     /// Phase IDs (`P1`) declared in the Phase Tree.
-    pub phases: Vec<Spanned<String>>,
+    pub phases: Vec<Spanned<Text>>,
 }
 
-fn cell_text(cell: Option<&Cell>) -> Option<Spanned<String>> {
+fn cell_text(cell: Option<&Cell>) -> Option<Spanned<Text>> {
     cell.map(|c| Spanned::new(c.text.clone(), c.span))
 }
 
@@ -908,14 +905,16 @@ impl Index {
                     let Some(task) = cell_text(rows.cell(row, 0)) else {
                         continue;
                     };
-                    let task =
-                        Spanned::new(task.value.trim_matches('`').trim().to_string(), task.span);
+                    let task = Spanned::new(
+                        task.value.part(task.value.trim_matches('`').trim()),
+                        task.span,
+                    );
                     let result_text = cell_text(rows.cell(row, 3));
                     let result = result_text
                         .as_ref()
                         .and_then(|r| Outcome::parse_cell(&r.value));
                     let i = index.ledger.len();
-                    if let Some(&ti) = index.by_id.get(&task.value) {
+                    if let Some(&ti) = index.by_id.get(task.value.as_str()) {
                         index.tasks[ti].rows.push(i);
                     }
                     index.ledger.push(LedgerRow {
@@ -934,7 +933,7 @@ impl Index {
                 for row in &table.table.rows {
                     let get = |col| {
                         cell_text(table.cell(row, col)).unwrap_or_else(|| {
-                            Spanned::new(String::new(), Span::empty(row.span.end))
+                            Spanned::new(Text::default(), Span::empty(row.span.end))
                         })
                     };
                     index.unverified.push(UnverifiedRow {
@@ -986,7 +985,7 @@ impl Index {
     }
 
     /// The unsatisfied dependencies of a task.
-    pub fn waiting_on<'a>(&'a self, task: &'a Task) -> Vec<&'a Spanned<String>> {
+    pub fn waiting_on<'a>(&'a self, task: &'a Task) -> Vec<&'a Spanned<Text>> {
         task.deps
             .iter()
             .filter(|d| !self.satisfied(&d.value))

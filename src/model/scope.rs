@@ -12,7 +12,7 @@
 
 use crate::parse::markdown::Item;
 use crate::scope::{Pattern, PatternError, Scope};
-use crate::source::{FileId, Span, Spanned};
+use crate::source::{FileId, Span, Spanned, Text};
 
 use super::document::Document;
 use super::lists::{Listed, read_paths};
@@ -40,7 +40,7 @@ impl Field {
 /// One glob as written, and what it parsed to.
 #[derive(Clone, Debug)]
 pub struct Glob {
-    pub text: Spanned<String>,
+    pub text: Spanned<Text>,
     pub pattern: Result<Pattern, PatternError>,
 }
 
@@ -55,7 +55,7 @@ pub enum Problem {
     /// The field is empty or a placeholder (`field-empty`).
     Empty { field: Field, at: Span },
     /// Text in the field that is not a glob (`scope-unreadable`).
-    Unreadable { field: Field, text: Spanned<String> },
+    Unreadable { field: Field, text: Spanned<Text> },
     /// `Files/paths` says there is nothing (`none`, `-`): the agent may
     /// change no file (`scope-empty`).
     NothingAllowed { at: Span, written: String },
@@ -247,7 +247,7 @@ impl CardScope {
         Some(
             doc.memo
                 .scope
-                .get_or_init(|| CardScope::of(doc, &program.file(doc.file).text)),
+                .get_or_init(|| Box::new(CardScope::of(doc, &program.file(doc.file).text))),
         )
     }
 

@@ -3,7 +3,7 @@
 //! document and are cheap to build.
 
 use crate::parse::markdown::{Cell, Item, Row, Table};
-use crate::source::{Span, Spanned};
+use crate::source::{Span, Spanned, Text};
 
 use super::document::{Columns, Document, Section, heading_prefix};
 use super::templates::{self, same_label};
@@ -32,7 +32,7 @@ impl<'d> TableView<'d> {
 
 pub struct Phase<'d> {
     /// `P1`, with the span of that text in the heading.
-    pub id: Spanned<String>,
+    pub id: Spanned<Text>,
     pub name: String,
     pub section: Section<'d>,
 }
@@ -146,7 +146,10 @@ impl<'d> PlanView<'d> {
                 let off = h.find(id).unwrap_or(0);
                 let start = s.heading.span.start + off;
                 Some(Phase {
-                    id: Spanned::new(id.to_ascii_uppercase(), Span::new(start, start + id.len())),
+                    id: Spanned::new(
+                        id.to_ascii_uppercase().into(),
+                        Span::new(start, start + id.len()),
+                    ),
                     name: name.trim().to_string(),
                     section: *s,
                 })
@@ -171,7 +174,7 @@ impl<'d> PlanView<'d> {
 pub struct FieldsView<'d> {
     pub section: Option<Section<'d>>,
     /// The ID written in the heading.
-    pub heading_id: Option<Spanned<String>>,
+    pub heading_id: Option<Spanned<Text>>,
 }
 
 impl<'d> FieldsView<'d> {

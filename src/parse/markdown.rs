@@ -10,7 +10,9 @@
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options};
 
-use crate::source::{Span, Spanned};
+use arcstr::ArcStr;
+
+use crate::source::{Span, Spanned, Text};
 
 #[derive(Clone, Debug, Default)]
 pub struct Body {
@@ -27,10 +29,11 @@ pub struct Block {
 pub enum BlockKind {
     Heading {
         level: u8,
-        text: Spanned<String>,
+        text: Spanned<Text>,
     },
     List(Vec<Item>),
-    Table(Table),
+    /// Boxed: a table is rare and large, a block is neither.
+    Table(Box<Table>),
     /// An HTML block's literal text (suppression comments live here).
     Html(String),
     Code {
@@ -44,13 +47,13 @@ pub enum BlockKind {
 #[derive(Clone, Debug)]
 pub struct Item {
     pub span: Span,
-    pub label: Option<Spanned<String>>,
+    pub label: Option<Spanned<Text>>,
     /// The text after the label (or the whole text without one), with the
     /// span of that text; an empty value's span is empty, just after the colon.
-    pub value: Spanned<String>,
+    pub value: Spanned<Text>,
     /// Inline code spans in the value, each spanning the code's content.
-    pub code: Vec<Spanned<String>>,
-    pub children: Vec<Item>,
+    pub code: Box<[Spanned<Text>]>,
+    pub children: Box<[Item]>,
 }
 
 impl Item {
@@ -66,27 +69,27 @@ impl Item {
 
     /// The value as a list of entries: the code spans when there are any,
     /// otherwise the value split on commas.
-    pub fn entries(&self) -> Vec<Spanned<String>> {
+    pub fn entries(&self) -> Vec<Spanned<Text>> {
         if !self.code.is_empty() {
-            return self.code.clone();
+            return self.code.to_vec();
         }
         split_commas(&self.value)
     }
 }
 
 /// Split text on commas, trimming each piece and keeping its span.
-pub fn split_commas(value: &Spanned<String>) -> Vec<Spanned<String>> {
+pub fn split_commas(value: &Spanned<Text>) -> Vec<Spanned<Text>> {
     let mut out = Vec::new();
     let mut start = 0;
     let text = &value.value;
-    for (i, piece) in text.split(',').enumerate() {
-        let _ = i;
+    for piece in text.split(',') {
         let lead = piece.len() - piece.trim_start().len();
         let trimmed = piece.trim();
         if !trimmed.is_empty() {
-            let s = value.span.start + start + lead;
+            let at = start + lead;
+            let s = value.span.start + at;
             out.push(Spanned::new(
-                trimmed.to_string(),
+                text.slice(at..at + trimmed.len()),
                 Span::new(s, s + trimmed.len()),
             ));
         }
@@ -114,7 +117,7 @@ pub struct Table {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub span: Span,
-    pub cells: Vec<Cell>,
+    pub cells: Box<[Cell]>,
     /// Cells as written in the source line (GFM drops cells past the
     /// header's count, so this can be larger than `cells.len()`).
     pub raw_cells: usize,
@@ -123,31 +126,47 @@ pub struct Row {
 #[derive(Clone, Debug)]
 pub struct Cell {
     /// The cell's text as rendered (escapes resolved, code spans' content).
-    pub text: String,
+    pub text: Text,
     /// The trimmed cell content in the file (the whole cell when empty).
     pub span: Span,
-    pub code: Vec<Spanned<String>>,
+    pub code: Box<[Spanned<Text>]>,
 }
 
 impl Cell {
     /// The cell as a list of entries: code spans when there are any,
     /// otherwise the text split on commas.
-    pub fn entries(&self) -> Vec<Spanned<String>> {
+    pub fn entries(&self) -> Vec<Spanned<Text>> {
         if !self.code.is_empty() {
-            return self.code.clone();
+            return self.code.to_vec();
         }
         split_commas(&Spanned::new(self.text.clone(), self.span))
     }
 }
 
-/// Parse the body `text`, which starts at byte `base` of its file.
+/// Parse the body `text`, which starts at byte `base` of its file. Its
+/// texts own their bytes.
 pub fn parse(text: &str, base: usize) -> Body {
+    parse_in(text, base, None)
+}
+
+/// Parse the body of `file`, which starts at byte `base`. Its texts share
+/// `file` where they are exactly as written there ([`Text`]).
+pub fn parse_shared(file: &ArcStr, base: usize) -> Body {
+    parse_in(&file[base..], base, Some(file))
+}
+
+fn parse_in(text: &str, base: usize, file: Option<&ArcStr>) -> Body {
     let arena = Arena::new();
     let mut options = Options::default();
     options.extension.table = true;
     let root = comrak::parse_document(&arena, text, &options);
     let lines = LineIndex::new(text);
-    let cx = Cx { text, base, lines };
+    let cx = Cx {
+        text,
+        base,
+        lines,
+        file,
+    };
     let blocks = exact(root.children().map(|n| cx.block(n)).collect());
     Body { blocks }
 }
@@ -265,7 +284,7 @@ fn grow(span: Span, by: isize) -> Span {
     Span::new(span.start, moved(span.end, by))
 }
 
-fn shift_spanned(s: &mut Spanned<String>, by: isize) {
+fn shift_spanned(s: &mut Spanned<Text>, by: isize) {
     s.span = shift(s.span, by);
 }
 
@@ -329,6 +348,8 @@ struct Cx<'t> {
     text: &'t str,
     base: usize,
     lines: LineIndex,
+    /// The whole file, when texts share it.
+    file: Option<&'t ArcStr>,
 }
 
 impl Cx<'_> {
@@ -357,6 +378,36 @@ impl Cx<'_> {
         local.shift(self.base)
     }
 
+    /// `rendered` as a [`Text`]: a slice of the file when it is written at
+    /// `local` or inside it (a value that is one code span), else a copy.
+    fn text_at(&self, rendered: &str, local: Span) -> Text {
+        let Some(file) = self.file else {
+            return Text::new(rendered);
+        };
+        let raw = self.text.get(local.range()).unwrap_or("");
+        match raw.find(rendered) {
+            Some(at) if !rendered.is_empty() => {
+                let start = self.base + local.start + at;
+                Text::shared(file, Span::new(start, start + rendered.len()))
+            }
+            _ => Text::new(rendered),
+        }
+    }
+
+    /// The code spans of `raw`, which starts at `start` in the body text.
+    fn code_spans(&self, raw: &str, start: usize) -> Vec<Spanned<Text>> {
+        code_ranges(raw)
+            .into_iter()
+            .map(|r| self.code_at(Span::new(start + r.start, start + r.end)))
+            .collect()
+    }
+
+    /// The code span whose content is at `local`, spanned in the file.
+    fn code_at(&self, local: Span) -> Spanned<Text> {
+        let text = code_text(&self.text[local.range()]);
+        Spanned::new(self.text_at(&text, local), self.file_span(local))
+    }
+
     fn block<'a>(&self, node: &'a AstNode<'a>) -> Block {
         let local = self.local_span(node);
         let span = self.file_span(local);
@@ -367,7 +418,7 @@ impl Cx<'_> {
                 text: self.heading_text(node, local),
             },
             NodeValue::List(_) => BlockKind::List(self.items(node)),
-            NodeValue::Table(_) => BlockKind::Table(self.table(node, local)),
+            NodeValue::Table(_) => BlockKind::Table(Box::new(self.table(node, local))),
             NodeValue::HtmlBlock(h) => BlockKind::Html(h.literal),
             NodeValue::CodeBlock(c) => BlockKind::Code {
                 info: c.info,
@@ -378,7 +429,7 @@ impl Cx<'_> {
         Block { span, kind }
     }
 
-    fn heading_text<'a>(&self, node: &'a AstNode<'a>, local: Span) -> Spanned<String> {
+    fn heading_text<'a>(&self, node: &'a AstNode<'a>, local: Span) -> Spanned<Text> {
         let text = inline_text(node);
         // Raw ATX heading: `## Title ##`; find the title inside the raw line.
         let raw = &self.text[local.start..local.end];
@@ -389,7 +440,7 @@ impl Cx<'_> {
         let content = content.trim_end_matches('#').trim_end();
         let start = local.start + lead.min(raw.len());
         let span = Span::new(start, (start + content.len()).min(local.end));
-        Spanned::new(text.trim().to_string(), self.file_span(span))
+        Spanned::new(self.text_at(text.trim(), span), self.file_span(span))
     }
 
     fn items<'a>(&self, list: &'a AstNode<'a>) -> Vec<Item> {
@@ -407,6 +458,7 @@ impl Cx<'_> {
         let mut paragraphs = Vec::new();
         for child in node.children() {
             match &child.data().value {
+                NodeValue::List(_) if children.is_empty() => children = self.items(child),
                 NodeValue::List(_) => children.extend(self.items(child)),
                 NodeValue::Paragraph => paragraphs.push(child),
                 _ => {}
@@ -416,9 +468,9 @@ impl Cx<'_> {
             return Item {
                 span,
                 label: None,
-                value: Spanned::new(String::new(), Span::empty(span.end)),
-                code: Vec::new(),
-                children: exact(children),
+                value: Spanned::new(Text::default(), Span::empty(span.end)),
+                code: Box::default(),
+                children: children.into_boxed_slice(),
             };
         };
         let text: String = paragraphs
@@ -433,7 +485,10 @@ impl Cx<'_> {
             .unwrap_or(first_local);
         let raw_span = Span::new(first_local.start, last_local.end.max(first_local.start));
         let raw = &self.text[raw_span.start..raw_span.end];
-        let code_local = code_spans(raw, raw_span.start);
+        let code_local: Vec<Span> = code_ranges(raw)
+            .into_iter()
+            .map(|r| Span::new(raw_span.start + r.start, raw_span.start + r.end))
+            .collect();
 
         let (label, value) = match split_label(&text) {
             Some((label, value)) => {
@@ -458,31 +513,35 @@ impl Cx<'_> {
                 };
                 let value_raw = &self.text[value_start.min(raw_span.end)..raw_span.end];
                 let value_end = value_start.min(raw_span.end) + value_raw.trim_end().len();
+                let value_span = Span::new(value_start.min(raw_span.end), value_end);
                 (
-                    Some(Spanned::new(label, self.file_span(label_span))),
-                    Spanned::new(
-                        value,
-                        self.file_span(Span::new(value_start.min(raw_span.end), value_end)),
-                    ),
+                    Some(Spanned::new(
+                        self.text_at(label, label_span),
+                        self.file_span(label_span),
+                    )),
+                    Spanned::new(self.text_at(value, value_span), self.file_span(value_span)),
                 )
             }
             None => (
                 None,
-                Spanned::new(text.trim().to_string(), self.file_span(raw_span)),
+                Spanned::new(
+                    self.text_at(text.trim(), raw_span),
+                    self.file_span(raw_span),
+                ),
             ),
         };
         let value_start_local = value.span.start - self.base;
         let code = code_local
             .into_iter()
-            .filter(|c| c.span.start >= value_start_local)
-            .map(|c| Spanned::new(c.value, self.file_span(c.span)))
-            .collect();
+            .filter(|c| c.start >= value_start_local)
+            .map(|c| self.code_at(c))
+            .collect::<Box<[_]>>();
         Item {
             span,
             label,
             value,
-            code: exact(code),
-            children: exact(children),
+            code,
+            children: children.into_boxed_slice(),
         }
     }
 
@@ -507,14 +566,11 @@ impl Cx<'_> {
                         .get(i)
                         .copied()
                         .unwrap_or(Span::new(raw_start, raw_start + raw.len()));
-                    let code = exact(
-                        code_spans(&self.text[span.start..span.end], span.start)
-                            .into_iter()
-                            .map(|c| Spanned::new(c.value, self.file_span(c.span)))
-                            .collect(),
-                    );
+                    let code = self
+                        .code_spans(&self.text[span.range()], span.start)
+                        .into_boxed_slice();
                     Cell {
-                        text: text.trim().to_string(),
+                        text: self.text_at(text.trim(), span),
                         span: self.file_span(span),
                         code,
                     }
@@ -533,7 +589,7 @@ impl Cx<'_> {
         }
         let header = header.unwrap_or(Row {
             span: self.file_span(local),
-            cells: Vec::new(),
+            cells: Box::default(),
             raw_cells: 0,
         });
         Table {
@@ -545,24 +601,24 @@ impl Cx<'_> {
 }
 
 /// `Label: value` when the text before the first colon looks like a label.
-fn split_label(text: &str) -> Option<(String, String)> {
+fn split_label(text: &str) -> Option<(&str, &str)> {
     let (label, value) = text.split_once(':')?;
     let label = label.trim();
     if label.is_empty() || label.len() > 60 || label.contains('`') {
         return None;
     }
-    Some((label.to_string(), value.trim().to_string()))
+    Some((label, value.trim()))
 }
 
 /// The offset of the first colon in `raw` that is outside every code span.
-fn raw_colon(raw: &str, code: &[Spanned<String>], base: usize) -> Option<usize> {
+fn raw_colon(raw: &str, code: &[Span], base: usize) -> Option<usize> {
     raw.char_indices()
         .map(|(i, c)| (base + i, c))
         .find(|&(i, c)| {
             c == ':'
                 && !code
                     .iter()
-                    .any(|s| s.span.start.saturating_sub(1) <= i && i <= s.span.end)
+                    .any(|s| s.start.saturating_sub(1) <= i && i <= s.end)
         })
         .map(|(i, _)| i)
 }
@@ -583,7 +639,27 @@ pub fn inline_text<'a>(node: &'a AstNode<'a>) -> String {
 
 /// Inline code spans in `raw` (CommonMark backtick strings), each with the
 /// span of its content, offsets shifted by `base`.
-pub fn code_spans(raw: &str, base: usize) -> Vec<Spanned<String>> {
+pub fn code_spans(raw: &str, base: usize) -> Vec<Spanned<Text>> {
+    code_ranges(raw)
+        .into_iter()
+        .map(|r| {
+            let span = Span::new(base + r.start, base + r.end);
+            Spanned::new(Text::from(code_text(&raw[r])), span)
+        })
+        .collect()
+}
+
+/// A code span's content as it reads: line endings are spaces.
+fn code_text(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains(['\n', '\r']) {
+        raw.replace(['\n', '\r'], " ").into()
+    } else {
+        raw.into()
+    }
+}
+
+/// Where the content of each inline code span of `raw` is.
+fn code_ranges(raw: &str) -> Vec<std::ops::Range<usize>> {
     let bytes = raw.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -626,8 +702,7 @@ pub fn code_spans(raw: &str, base: usize) -> Vec<Spanned<String>> {
                         s += 1;
                         e -= 1;
                     }
-                    let text = raw[s..e].replace(['\n', '\r'], " ");
-                    out.push(Spanned::new(text, Span::new(base + s, base + e)));
+                    out.push(s..e);
                     i = c + n;
                 }
             }

@@ -12,7 +12,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned as YSpanned;
 
-use crate::source::Span;
+use arcstr::ArcStr;
+
+use crate::source::{Span, Text};
 
 /// A YAML value with the span of its source text (file offsets).
 #[derive(Clone, Debug, PartialEq)]
@@ -27,8 +29,8 @@ pub enum Value {
     Bool(bool),
     /// Numbers are kept as written-back text: front matter uses them only as
     /// IDs or labels.
-    Number(String),
-    String(String),
+    Number(Text),
+    String(Text),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -46,10 +48,10 @@ impl Value {
     }
 
     /// The value as text when it is a scalar (strings, numbers, booleans).
-    pub fn as_scalar(&self) -> Option<String> {
+    pub fn as_scalar(&self) -> Option<Text> {
         match self {
             Value::String(s) | Value::Number(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::Bool(b) => Some(b.to_string().into()),
             _ => None,
         }
     }
@@ -65,6 +67,16 @@ pub struct YamlError {
 /// Parse the YAML text found at `base` in its file. Empty text is an empty
 /// mapping.
 pub fn parse(yaml: &str, base: usize) -> Result<Node, YamlError> {
+    parse_in(yaml, base, None)
+}
+
+/// [`parse`] of `span` of `file`, its texts sharing `file` where they are
+/// exactly as written ([`Text`]).
+pub fn parse_shared(file: &ArcStr, span: Span) -> Result<Node, YamlError> {
+    parse_in(&file[span.range()], span.start, Some(file))
+}
+
+fn parse_in(yaml: &str, base: usize, file: Option<&ArcStr>) -> Result<Node, YamlError> {
     if yaml.trim().is_empty()
         || yaml
             .lines()
@@ -79,7 +91,7 @@ pub fn parse(yaml: &str, base: usize) -> Result<Node, YamlError> {
         with_snippet: false,
     };
     match serde_saphyr::from_str_with_options::<YSpanned<Raw>>(yaml, options) {
-        Ok(raw) => Ok(convert(raw, base, yaml)),
+        Ok(raw) => Ok(convert(raw, base, yaml, file)),
         Err(e) => {
             let span = e
                 .location()
@@ -143,23 +155,35 @@ fn clamp_to(span: Span, len: usize) -> Span {
     Span::new(span.start.min(len), span.end.min(len))
 }
 
-fn convert(raw: YSpanned<Raw>, base: usize, yaml: &str) -> Node {
+fn convert(raw: YSpanned<Raw>, base: usize, yaml: &str, file: Option<&ArcStr>) -> Node {
     let s = raw.referenced.span();
     let span = match (s.byte_offset(), s.byte_len()) {
         (Some(o), Some(l)) => Span::new(o as usize, (o + l) as usize),
         _ => Span::empty(0),
     };
     let span = clamp_to(span, yaml.len());
+    // A plain scalar shares the file; a quoted or folded one is a copy.
+    let text = |s: String, span: Span| match file {
+        Some(file) if yaml.get(span.range()) == Some(s.as_str()) => {
+            Text::shared(file, span.shift(base))
+        }
+        _ => Text::from(s),
+    };
     let value = match raw.value {
         Raw::Null => Value::Null,
         Raw::Bool(b) => Value::Bool(b),
-        Raw::Number(n) => Value::Number(n),
-        Raw::String(s) => Value::String(s),
-        Raw::Seq(items) => Value::Seq(items.into_iter().map(|i| convert(i, base, yaml)).collect()),
+        Raw::Number(n) => Value::Number(text(n, span)),
+        Raw::String(s) => Value::String(text(s, span)),
+        Raw::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|i| convert(i, base, yaml, file))
+                .collect(),
+        ),
         Raw::Map(entries) => Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (convert(k, base, yaml), convert(v, base, yaml)))
+                .map(|(k, v)| (convert(k, base, yaml, file), convert(v, base, yaml, file)))
                 .collect(),
         ),
     };

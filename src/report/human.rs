@@ -107,7 +107,7 @@ impl Drawn {
         let text = &file.text;
         if matches!(escape_controls(text), std::borrow::Cow::Borrowed(_)) {
             return Drawn {
-                text: text.clone(),
+                text: Arc::from(text.as_str()),
                 shifts: Vec::new(),
             };
         }

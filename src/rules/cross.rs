@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::program::{Index, Task};
 use crate::model::views::FieldsView;
 use crate::model::{Document, Kind, TaskStatus, templates};
-use crate::source::{FileId, Span, Spanned};
+use crate::source::{FileId, Span, Spanned, Text};
 
 use super::ids::sheet_tasks;
 use super::scopes::sample_path;
@@ -65,16 +65,18 @@ ticket's Expected Artifacts if another task writes it.
 /// A ticket's artifacts: the code spans of `Expected Artifacts` and of its
 /// sub-items (a nested list), each a path or glob with no spaces. Kept with
 /// the document: read once per text.
-fn artifacts(doc: &Document) -> &[Spanned<String>] {
-    doc.memo.artifact_spans.get_or_init(|| read_artifacts(doc))
+fn artifacts(doc: &Document) -> &[Spanned<Text>] {
+    doc.memo
+        .artifact_spans
+        .get_or_init(|| read_artifacts(doc).into_boxed_slice())
 }
 
-fn read_artifacts(doc: &Document) -> Vec<Spanned<String>> {
+fn read_artifacts(doc: &Document) -> Vec<Spanned<Text>> {
     let view = FieldsView::of(doc, templates::TICKET_HEADING);
     let Some(item) = view.field("Expected Artifacts") else {
         return Vec::new();
     };
-    let mut out: Vec<Spanned<String>> = item.code.clone();
+    let mut out: Vec<Spanned<Text>> = item.code.to_vec();
     let mut stack: Vec<&crate::parse::markdown::Item> = item.children.iter().collect();
     while let Some(i) = stack.pop() {
         out.extend(i.code.iter().cloned());
@@ -303,8 +305,8 @@ fn check_group_dependency(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 /// Each sheet with its group and listed tasks.
 struct Sheet<'d> {
     doc: &'d Document,
-    group: Spanned<String>,
-    tasks: Vec<Spanned<String>>,
+    group: Spanned<Text>,
+    tasks: Vec<Spanned<Text>>,
     /// The `tasks:` value's span.
     list: Span,
 }

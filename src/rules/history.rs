@@ -84,7 +84,7 @@ impl Base {
 
 /// A ledger row as comparable text: its cells trimmed, in template order.
 fn row_key(row: &LedgerRow) -> String {
-    let text = |c: &Option<crate::source::Spanned<String>>| {
+    let text = |c: &Option<crate::source::Spanned<crate::source::Text>>| {
         c.as_ref()
             .map_or(String::new(), |c| crate::util::one_line(&c.value))
     };

@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::templates;
 use crate::model::views::{FieldsView, PlanView};
 use crate::model::{Document, Kind};
-use crate::source::{FileId, Span, Spanned};
+use crate::source::{FileId, Span, Spanned, Text};
 use crate::util::{did_you_mean, is_valid_id, nearest};
 
 use super::{Context, rule};
@@ -42,7 +42,7 @@ does not read (`P1-UI-01/P1-UI-02`).
 
 const ID_SYNTAX: &str = "IDs are letters, digits, `.`, `_` and `-`, starting with a letter or digit, never `..` (e.g. `P1-UI-01`)";
 
-fn bad_id(out: &mut Vec<Diagnostic>, file: FileId, id: &Spanned<String>, what: &str) {
+fn bad_id(out: &mut Vec<Diagnostic>, file: FileId, id: &Spanned<Text>, what: &str) {
     if !id.value.is_empty() && !is_valid_id(id.value.trim()) {
         out.push(
             Diagnostic::new(
@@ -70,7 +70,7 @@ fn check_id_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 bad_id(
                     out,
                     plan.file,
-                    &Spanned::new(cell.text.trim_matches('`').to_string(), cell.span),
+                    &Spanned::new(cell.text.trim_matches('`').into(), cell.span),
                     "task ID",
                 );
             }
@@ -125,7 +125,7 @@ fn check_id_invalid(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// A sheet's `tasks:` entries.
-pub fn sheet_tasks(doc: &Document) -> Vec<Spanned<String>> {
+pub fn sheet_tasks(doc: &Document) -> Vec<Spanned<Text>> {
     use crate::parse::yaml::Value;
     match doc.front().and_then(|fm| fm.get("tasks")) {
         Some(node) => match &node.value {
@@ -377,14 +377,14 @@ fn check_task_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let status = doc
                 .front()
                 .and_then(|fm| fm.scalar("status"))
-                .map(|s| s.value);
+                .map(|s| s.value.to_string());
             let entry = dropped.entry(id.to_string()).or_default();
             if entry.is_none() {
                 *entry = status;
             }
         }
     }
-    let mut unknown = |file: FileId, id: &Spanned<String>, what: &str| {
+    let mut unknown = |file: FileId, id: &Spanned<Text>, what: &str| {
         let v = id.value.trim();
         if v.is_empty() || !is_valid_id(v) || cx.index.task(v).is_some() {
             return;

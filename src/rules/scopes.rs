@@ -519,8 +519,8 @@ Expected Artifacts.
 
 /// Every ticket's Expected Artifacts, sorted: with the tracked files, the
 /// paths a glob may legitimately match.
-fn artifact_paths(cx: &Context<'_>) -> Vec<String> {
-    let mut paths: Vec<String> = Vec::new();
+fn artifact_paths<'a>(cx: &'a Context<'_>) -> Vec<&'a str> {
+    let mut paths: Vec<&str> = Vec::new();
     for task in &cx.index.tasks {
         let Some(ti) = task.ticket else { continue };
         let doc = &cx.program.docs[ti];
@@ -528,13 +528,13 @@ fn artifact_paths(cx: &Context<'_>) -> Vec<String> {
         let entries = doc.memo.artifact_entries.get_or_init(|| {
             FieldsView::of(doc, templates::TICKET_HEADING)
                 .field("Expected Artifacts")
-                .map(|item| item.entries())
+                .map(|item| item.entries().into_boxed_slice())
                 .unwrap_or_default()
         });
         paths.extend(
             entries
                 .iter()
-                .map(|e| e.value.trim().trim_start_matches("./").to_string()),
+                .map(|e| e.value.trim().trim_start_matches("./")),
         );
     }
     paths.sort();
@@ -544,9 +544,9 @@ fn artifact_paths(cx: &Context<'_>) -> Vec<String> {
 
 /// Does `pattern` match one of the sorted `paths`? Only the paths that start
 /// with its literal prefix are tried.
-fn matches_any(pattern: &Pattern, paths: &[String]) -> bool {
+fn matches_any(pattern: &Pattern, paths: &[&str]) -> bool {
     let prefix = pattern.literal_prefix();
-    let start = paths.partition_point(|p| p.as_str() < prefix);
+    let start = paths.partition_point(|p| *p < prefix);
     paths[start..]
         .iter()
         .take_while(|p| p.starts_with(prefix))

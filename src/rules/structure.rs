@@ -1107,7 +1107,7 @@ fn check_section_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     templates::CARD_HEADING
                 };
                 if doc.titled(heading).is_none() {
-                    let id = doc.id().map_or("<ID>".to_string(), |i| i.value);
+                    let id = doc.id().map_or("<ID>".to_string(), |i| i.value.into());
                     match misspelt_heading(doc, heading, true) {
                         Some((s, rest)) => {
                             let id = if rest.is_empty() { id } else { rest };
