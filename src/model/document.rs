@@ -143,7 +143,9 @@ impl Document {
     /// edited table row alone parsed again when the edit lies inside one
     /// ([`Body::patch_row`]: a cell of the plan's backlog), else the whole
     /// text (sharing `new`). Either way, what [`Document::parse`] makes of
-    /// `new`.
+    /// `new`. A patched document's other texts still share the text they
+    /// were parsed from (equal where they are; at most one older text per
+    /// document stays alive, until its next full parse).
     pub fn edited(mut self, old: &str, new: &ArcStr) -> Document {
         let file = self.file;
         let (a, b) = (old.as_bytes(), new.as_bytes());

@@ -172,7 +172,7 @@ fn parse_in(text: &str, base: usize, file: Option<&ArcStr>) -> Body {
 }
 
 /// `v` without spare capacity. A large program holds hundreds of thousands
-/// of these small vectors (items, code spans, cells) for the whole run, and
+/// of these small vectors (blocks, list items, rows) for the whole run, and
 /// growth by doubling leaves up to half of each unused: on 20,000 tasks that
 /// was about 25 MiB of lint's peak memory.
 fn exact<T>(mut v: Vec<T>) -> Vec<T> {

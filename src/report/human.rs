@@ -43,7 +43,7 @@ struct Shown {
     /// `None` for a related place (rendered as advice, not a finding).
     severity: Option<Severity>,
     help: Option<String>,
-    source: NamedSource<Arc<str>>,
+    source: NamedSource<DrawnText>,
     labels: Vec<LabeledSpan>,
     related: Vec<Shown>,
 }
@@ -96,7 +96,7 @@ impl miette::Diagnostic for Shown {
 /// sequence in a document is shown, never obeyed by the terminal), with
 /// the map from the file's byte offsets to the drawn text's.
 struct Drawn {
-    text: Arc<str>,
+    text: DrawnText,
     /// For each escaped character: its offset in the file, and the bytes
     /// the escapes up to and including it added.
     shifts: Vec<(usize, usize)>,
@@ -107,7 +107,7 @@ impl Drawn {
         let text = &file.text;
         if matches!(escape_controls(text), std::borrow::Cow::Borrowed(_)) {
             return Drawn {
-                text: Arc::from(text.as_str()),
+                text: DrawnText(text.clone()),
                 shifts: Vec::new(),
             };
         }
@@ -127,7 +127,7 @@ impl Drawn {
             }
         }
         Drawn {
-            text: out.into(),
+            text: DrawnText(out.into()),
             shifts,
         }
     }
@@ -157,7 +157,25 @@ fn source_span(file: &SourceFile, drawn: &Drawn, span: Span) -> SourceSpan {
     SourceSpan::new(start.into(), end - start)
 }
 
-fn named(file: &SourceFile, drawn: &Drawn) -> NamedSource<Arc<str>> {
+/// A drawn text for miette: the file's own text, shared, when it needed no
+/// escapes.
+#[derive(Clone)]
+struct DrawnText(arcstr::ArcStr);
+
+impl miette::SourceCode for DrawnText {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        self.0
+            .as_str()
+            .read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+fn named(file: &SourceFile, drawn: &Drawn) -> NamedSource<DrawnText> {
     NamedSource::new(escape_controls(&file.path), drawn.text.clone())
 }
 

@@ -71,7 +71,6 @@ pub const MAX_PATTERN_BYTES: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Pattern(std::sync::Arc<PatternInner>);
 
-///
 /// A large program holds tens of thousands of patterns for the whole run, so
 /// the texts a pattern derives (as written, normalised, its literal prefix)
 /// are ranges of one string, and the regex is derived when first asked for.
@@ -220,8 +219,9 @@ impl Pattern {
                 .map(|_| Fast::Under),
         };
         let tail = Tail::of(&normalized);
-        // One string: the raw text, the normalised one unless the same,
-        // the literal prefix unless a prefix of the normalised one.
+        // One string: the raw text; the normalised one unless the same; a
+        // bare path's literal unless it is the raw text (it usually is;
+        // otherwise the literal prefix is a prefix of the normalised text).
         let mut text = String::with_capacity(raw.len() + normalized.len());
         let mut put = |s: &str| {
             let start = text.len() as u32;
@@ -238,7 +238,6 @@ impl Pattern {
             put(&normalized)
         };
         let prefix_at = match &literal {
-            Some(l) if *l == normalized => normalized_at,
             Some(l) if *l == raw => raw_at,
             Some(l) => put(l),
             None => Range {
@@ -314,7 +313,7 @@ impl Pattern {
 
     /// Longest literal directory prefix (e.g. "src/ui/" for "src/ui/**/*.rs"),
     /// used to prune pairs cheaply. Every path the pattern matches starts with
-    /// it; it is empty or ends with `/`.
+    /// it; it is empty, ends with `/`, or is a bare path itself.
     pub fn literal_prefix(&self) -> &str {
         self.0.get(self.0.prefix)
     }
