@@ -131,6 +131,21 @@ impl Text {
         Text(self.0.substr(span.range()))
     }
 
+    /// `rendered` as read from `region` of `file`: a slice of the file where
+    /// it is written inside that region (a value as written, a value that
+    /// is one code span, a scalar in quotes), else a copy. Without a file,
+    /// a copy. What the parsers keep of every text they read.
+    pub fn found_in(file: Option<&ArcStr>, region: Span, rendered: &str) -> Text {
+        let raw = file.and_then(|f| f.get(region.range())).unwrap_or("");
+        match (file, raw.find(rendered)) {
+            (Some(file), Some(at)) if !rendered.is_empty() => {
+                let start = region.start + at;
+                Text::shared(file, Span::new(start, start + rendered.len()))
+            }
+            _ => Text::new(rendered),
+        }
+    }
+
     /// Is this text a slice of `src` (rather than a copy)?
     pub fn is_slice_of(&self, src: &ArcStr) -> bool {
         ArcStr::ptr_eq(self.0.parent(), src)
@@ -412,6 +427,15 @@ mod tests {
         assert!(goal.part(goal.trim_end_matches(" é")).is_slice_of(&src));
         assert!(!goal.part("ship").is_slice_of(&src));
         assert_eq!(goal.part("ship"), "ship");
+        // Read from a region: shared where written inside it, else copied.
+        let code = Text::found_in(Some(&src), Span::new(13, 19), "a.rs");
+        assert!(code.is_slice_of(&src) && code == "a.rs");
+        assert!(!Text::found_in(Some(&src), Span::new(13, 19), "b.rs").is_slice_of(&src));
+        assert!(!Text::found_in(None, Span::new(13, 19), "a.rs").is_slice_of(&src));
+        assert_eq!(
+            Text::found_in(Some(&src), Span::new(90, 99), "a.rs"),
+            "a.rs"
+        );
         // Empty texts, and spans outside the text or off its character
         // boundaries, clamp; nothing panics.
         assert_eq!(Text::shared(&src, Span::new(3, 3)), "");

@@ -378,20 +378,9 @@ impl Cx<'_> {
         local.shift(self.base)
     }
 
-    /// `rendered` as a [`Text`]: a slice of the file when it is written at
-    /// `local` or inside it (a value that is one code span), else a copy.
+    /// `rendered` as read from `local` ([`Text::found_in`]).
     fn text_at(&self, rendered: &str, local: Span) -> Text {
-        let Some(file) = self.file else {
-            return Text::new(rendered);
-        };
-        let raw = self.text.get(local.range()).unwrap_or("");
-        match raw.find(rendered) {
-            Some(at) if !rendered.is_empty() => {
-                let start = self.base + local.start + at;
-                Text::shared(file, Span::new(start, start + rendered.len()))
-            }
-            _ => Text::new(rendered),
-        }
+        Text::found_in(self.file, self.file_span(local), rendered)
     }
 
     /// The code spans of `raw`, which starts at `start` in the body text.

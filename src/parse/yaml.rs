@@ -162,13 +162,9 @@ fn convert(raw: YSpanned<Raw>, base: usize, yaml: &str, file: Option<&ArcStr>) -
         _ => Span::empty(0),
     };
     let span = clamp_to(span, yaml.len());
-    // A plain scalar shares the file; a quoted or folded one is a copy.
-    let text = |s: String, span: Span| match file {
-        Some(file) if yaml.get(span.range()) == Some(s.as_str()) => {
-            Text::shared(file, span.shift(base))
-        }
-        _ => Text::from(s),
-    };
+    // A scalar written as it reads shares the file; a folded or escaped
+    // one is a copy.
+    let text = |s: String, span: Span| Text::found_in(file, span.shift(base), &s);
     let value = match raw.value {
         Raw::Null => Value::Null,
         Raw::Bool(b) => Value::Bool(b),
